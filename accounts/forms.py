@@ -1,0 +1,181 @@
+import phonenumbers
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Fieldset, Layout, Row, Submit
+from django import forms
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from accounts.models import LegalForm, User
+
+
+def normalise_phone(value, country=""):
+    """A phone number in E.164 (+33123456789), or ValidationError."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    try:
+        number = phonenumbers.parse(value, country or None)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_possible_number(number):
+        raise forms.ValidationError(
+            _("Enter the phone number in international format, for example +33 1 23 45 67 89."),
+            code="invalid_phone",
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class SignupForm(forms.Form):
+    first_name = forms.CharField(label=_("First name"), max_length=100)
+    last_name = forms.CharField(label=_("Last name"), max_length=100)
+    email = forms.EmailField(
+        label=_("Email address"), max_length=254,
+        help_text=_("We recommend an address that is not tied to your own domain name: "
+                    "if the domain expires, you would no longer receive our emails."),
+    )
+    spare_email = forms.EmailField(
+        label=_("Spare email address"), max_length=254, required=False,
+        help_text=_("Another address where we can reach you. It must differ from the "
+                    "main one."),
+    )
+    password1 = forms.CharField(
+        label=_("Password"), strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label=_("Password (again)"), strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    legal_form = forms.ChoiceField(
+        label=_("Legal form"), choices=LegalForm.choices, initial=LegalForm.INDIVIDUAL
+    )
+    organisation = forms.CharField(
+        label=_("Organisation"), max_length=200, required=False,
+        help_text=_("Required unless you sign up as an individual."),
+    )
+    address = forms.CharField(label=_("Address"), max_length=255)
+    city = forms.CharField(label=_("City"), max_length=100)
+    zip = forms.CharField(label=_("Postcode"), max_length=20)
+    country = forms.ChoiceField(label=_("Country"), choices=[("", "---------")])
+    phone = forms.CharField(
+        label=_("Phone"), max_length=32,
+        help_text=_("International format, for example +33 1 23 45 67 89."),
+    )
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = [("", "---------"), *countries]
+        self.helper = FormHelper()
+        self.helper.form_id = "signup-form"
+        self.helper.layout = Layout(
+            Fieldset(
+                _("Your identity"),
+                Row(Column("first_name", css_class="col-md-6"),
+                    Column("last_name", css_class="col-md-6")),
+                Row(Column("legal_form", css_class="col-md-6"),
+                    Column("organisation", css_class="col-md-6")),
+            ),
+            Fieldset(
+                _("How we reach you"),
+                Row(Column("email", css_class="col-md-6"),
+                    Column("spare_email", css_class="col-md-6")),
+                Row(Column("phone", css_class="col-md-6"),
+                    Column("language", css_class="col-md-6")),
+            ),
+            Fieldset(
+                _("Postal address"),
+                "address",
+                Row(Column("zip", css_class="col-md-4"), Column("city", css_class="col-md-8")),
+                "country",
+            ),
+            Fieldset(
+                _("Password"),
+                Row(Column("password1", css_class="col-md-6"),
+                    Column("password2", css_class="col-md-6")),
+            ),
+            Submit("submit", _("Create my account"), css_class="btn-lg"),
+        )
+
+    def clean_first_name(self):
+        return self.cleaned_data["first_name"].strip()
+
+    def clean_last_name(self):
+        return self.cleaned_data["last_name"].strip()
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__lower=email).exists():
+            raise self.email_in_use_error()
+        return email
+
+    @staticmethod
+    def email_in_use_error():
+        return forms.ValidationError(
+            _("This address is already used by another account. If it is yours, log in "
+              "or use “Forgotten password?” on the login page."),
+            code="email_in_use",
+        )
+
+    def clean_spare_email(self):
+        return self.cleaned_data["spare_email"].strip().lower()
+
+    def clean(self):
+        cleaned = super().clean()
+        email, spare = cleaned.get("email"), cleaned.get("spare_email")
+        if email and spare and email == spare:
+            self.add_error("spare_email", forms.ValidationError(
+                _("The spare address must differ from the main address."), code="same_email"))
+        if cleaned.get("legal_form") not in (None, LegalForm.INDIVIDUAL) and not cleaned.get(
+            "organisation", ""
+        ).strip():
+            self.add_error("organisation", forms.ValidationError(
+                _("Enter the name of your organisation."), code="organisation_required"))
+        if "phone" in cleaned:
+            try:
+                cleaned["phone"] = normalise_phone(cleaned["phone"], cleaned.get("country"))
+            except forms.ValidationError as error:
+                self.add_error("phone", error)
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", forms.ValidationError(
+                _("The two passwords do not match."), code="password_mismatch"))
+        elif password1:
+            probe = User(
+                email=cleaned.get("email") or "", first_name=cleaned.get("first_name") or "",
+                last_name=cleaned.get("last_name") or "",
+            )
+            try:
+                password_validation.validate_password(password1, probe)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
+
+    def profile_data(self):
+        """The cleaned values that are stored on the account as they are."""
+        fields = ("legal_form", "organisation", "address", "city", "zip", "country", "phone",
+                  "language", "spare_email")
+        return {name: self.cleaned_data[name] for name in fields}
+
+
+class LoginForm(AuthenticationForm):
+    error_messages = {
+        "invalid_login": _(
+            "The customer ID or email and the password do not match. "
+            "Note that the password is case-sensitive."
+        ),
+        "inactive": _("This account is disabled. Please contact support."),
+    }
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        username = self.fields["username"]
+        username.label = _("Customer ID (NIC handle) or email")
+        username.max_length = 254
+        username.widget.attrs.update({"maxlength": 254, "autocomplete": "username",
+                                      "placeholder": "dm429850-OVH"})
+        self.fields["password"].label = _("Password")

@@ -1,0 +1,113 @@
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+
+class LegalForm(models.TextChoices):
+    INDIVIDUAL = "individual", _("Individual")
+    CORPORATION = "corporation", _("Corporation")
+    ASSOCIATION = "association", _("Association")
+    ADMINISTRATION = "administration", _("Public administration")
+    PERSONAL_CORPORATION = "personalcorporation", _("Sole proprietorship")
+    OTHER = "other", _("Other")
+
+
+class UserManager(BaseUserManager):
+    def get_by_natural_key(self, username):
+        return self.get_by_login(username)
+
+    def get_by_login(self, login):
+        """The account whose NIC handle or email is `login`, compared case-blind."""
+        login = (login or "").strip().lower()
+        field = "email__lower" if "@" in login else "nic_handle__lower"
+        return self.get(**{field: login})
+
+    def create_superuser(self, nic_handle=None, email=None, password=None, **extra):
+        """For `createsuperuser`: staff accounts get a NIC handle like everyone else."""
+        from accounts.services import account_create
+
+        extra.setdefault("first_name", "Support")
+        extra.setdefault("last_name", "Staff")
+        user = account_create(email=email, password=password, nic_handle=nic_handle or None,
+                              send_confirmation=False, **extra)
+        user.is_staff = True
+        user.is_superuser = True
+        user.save(update_fields=["is_staff", "is_superuser"])
+        return user
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    nic_handle = models.CharField(
+        _("customer ID (NIC handle)"), max_length=32, unique=True, editable=False
+    )
+    email = models.EmailField(_("email address"), max_length=254)
+    spare_email = models.EmailField(_("spare email address"), max_length=254, blank=True)
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    legal_form = models.CharField(
+        _("legal form"), max_length=32, choices=LegalForm.choices, default=LegalForm.INDIVIDUAL
+    )
+    organisation = models.CharField(_("organisation"), max_length=200, blank=True)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    zip = models.CharField(_("postcode"), max_length=20, blank=True)
+    country = CountryField(_("country"), blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default="en"
+    )
+    login_notifications = models.BooleanField(
+        _("email me at each login"), default=True
+    )
+    email_confirmed_at = models.DateTimeField(_("email confirmed at"), null=True, blank=True)
+    is_staff = models.BooleanField(_("staff status"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "nic_handle"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["email"]
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        constraints = [
+            models.UniqueConstraint(Lower("nic_handle"), name="user_nic_handle_ci_unique"),
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
+
+    def __str__(self):
+        return self.nic_handle
+
+    def get_full_name(self):
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def get_short_name(self):
+        return self.first_name
+
+    @property
+    def email_confirmed(self):
+        return self.email_confirmed_at is not None
+
+
+class IssuedNicHandle(models.Model):
+    """Every NIC handle ever assigned. Rows are never deleted, so a handle is never reused,
+    even after its account is gone; inserting here is also how signup claims a handle."""
+
+    handle = models.CharField(max_length=32)
+    issued_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("handle"), name="issued_nic_handle_ci_unique"),
+        ]
+
+    def __str__(self):
+        return self.handle

@@ -1,0 +1,1 @@
+# Catalogue, services, orders and invoices arrive with the billing issue.

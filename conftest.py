@@ -1,0 +1,136 @@
+"""Shared people and the real-service fixtures.
+
+Service and browser tests skip on a laptop without the services, and fail instead when
+CI=true: CI must never pass by skipping them."""
+
+import email
+import email.policy
+import os
+import shutil
+import socket
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from accounts.services import account_create
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+PASSWORD = "correct-horse-battery-42"
+
+
+def require(condition, reason):
+    """Skip where a service is simply absent; fail under CI, where it must be there."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"Required under CI=true: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def make_customer(email_address, first_name="Daniel", last_name="Martín", **extra):
+    return account_create(email=email_address, password=PASSWORD, first_name=first_name,
+                          last_name=last_name, send_confirmation=False, **extra)
+
+
+@pytest.fixture
+def customer(db):
+    return make_customer("daniel@example.org", address="1 Calle Mayor", city="Madrid",
+                         zip="28013", country="ES", phone="+34912345678")
+
+
+@pytest.fixture
+def other_customer(db):
+    return make_customer("other@example.net", first_name="Olivia", last_name="Other")
+
+
+@pytest.fixture
+def customer_client(client, customer):
+    client.force_login(customer)
+    return client
+
+
+def signup_data(**overrides):
+    data = {
+        "first_name": "Daniel", "last_name": "Martín", "email": "daniel.martin@example.org",
+        "spare_email": "dm.spare@example.net", "password1": PASSWORD, "password2": PASSWORD,
+        "legal_form": "individual", "organisation": "", "address": "12 Calle Mayor",
+        "city": "Madrid", "zip": "28013", "country": "ES", "phone": "+34 912 345 678",
+        "language": "en",
+    }
+    data.update(overrides)
+    return data
+
+
+# --- real services ---------------------------------------------------------------------
+
+def _port_open(host, port):
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def postgres(db):
+    require(connection.vendor == "postgresql",
+            "PostgreSQL (set DATABASE_URL=postgres://...); this test runs on SQLite")
+
+
+@pytest.fixture
+def smtp_sink():
+    """The SMTP sink that .ci/run starts (tools/smtp_sink.py), read from its folder."""
+    folder = os.environ.get("SMTP_SINK_DIR")
+    reachable = bool(settings.EMAIL_HOST) and _port_open(settings.EMAIL_HOST, settings.EMAIL_PORT)
+    require(folder and reachable,
+            "an SMTP sink (EMAIL_HOST/EMAIL_PORT and SMTP_SINK_DIR, see tools/smtp_sink.py)")
+    return Sink(Path(folder))
+
+
+class Sink:
+    def __init__(self, folder):
+        self.folder = folder
+
+    def messages(self, to=None):
+        found = []
+        for path in sorted(self.folder.glob("*.eml")):
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            if to is None or to.lower() in message.get("X-Sink-Rcpt-To", "").lower():
+                found.append(message)
+        return found
+
+    def wait_for(self, to, count=1, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.messages(to)
+            if len(found) >= count:
+                return found
+            time.sleep(0.2)
+        return self.messages(to)
+
+
+@pytest.fixture
+def celery_worker_live(transactional_db):
+    """A real Celery worker behind a real broker: tasks leave this process."""
+    from portal.celery import app
+
+    broker = urlparse(settings.CELERY_BROKER_URL)
+    require(broker.scheme in {"redis", "rediss"} and _port_open(broker.hostname, broker.port or 6379),
+            "Redis as the Celery broker (CELERY_BROKER_URL=redis://...)")
+    replies = app.control.ping(timeout=3)
+    require(bool(replies), "a running Celery worker (celery -A portal worker)")
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    yield app
+    app.conf.task_always_eager = eager
+
+
+@pytest.fixture
+def chromium_path():
+    path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    require(shutil.which(path) is not None, f"Debian's Chromium at {path}")
+    return path

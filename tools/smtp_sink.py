@@ -1,0 +1,59 @@
+"""A real SMTP server for tests and CI that keeps every message it accepts.
+
+    python tools/smtp_sink.py --port 2525 --dir var/smtp-sink [--delay 2]
+
+Each message is written to DIR as one .eml file (written aside, then renamed, so a
+reader never sees half a message). --delay makes the server wait before answering each
+DATA, like a slow relay.
+"""
+
+import argparse
+import asyncio
+import itertools
+import os
+import signal
+import time
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+
+
+class KeepEverything:
+    def __init__(self, folder, delay):
+        self.folder = folder
+        self.delay = delay
+        self.counter = itertools.count(1)
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        name = f"{time.time_ns()}-{os.getpid()}-{next(self.counter)}"
+        header = (
+            f"X-Sink-Mail-From: {envelope.mail_from}\r\n"
+            f"X-Sink-Rcpt-To: {', '.join(envelope.rcpt_tos)}\r\n"
+        ).encode()
+        partial = self.folder / f".{name}.tmp"
+        partial.write_bytes(header + envelope.original_content)
+        partial.rename(self.folder / f"{name}.eml")
+        return "250 Message accepted for delivery"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=2525)
+    parser.add_argument("--dir", required=True, type=Path)
+    parser.add_argument("--delay", type=float, default=0.0)
+    args = parser.parse_args()
+    args.dir.mkdir(parents=True, exist_ok=True)
+    controller = Controller(KeepEverything(args.dir, args.delay), hostname=args.host,
+                            port=args.port)
+    controller.start()
+    print(f"SMTP sink on {args.host}:{args.port}, messages in {args.dir}", flush=True)
+    signal.sigwait({signal.SIGINT, signal.SIGTERM})
+    controller.stop()
+
+
+if __name__ == "__main__":
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    main()
