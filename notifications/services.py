@@ -132,7 +132,7 @@ def email_requeue_stale(*, now=None):
     now = now or timezone.now()
     OutboundEmail.objects.filter(
         status=OutboundEmail.Status.SENDING, claimed_at__lt=now - SENDING_TIMEOUT
-    ).update(status=OutboundEmail.Status.QUEUED, next_attempt_at=now - STALE_AFTER)
+    ).update(status=OutboundEmail.Status.QUEUED, next_attempt_at=F("claimed_at"))
     due = list(
         OutboundEmail.objects.filter(
             status=OutboundEmail.Status.QUEUED, next_attempt_at__lt=now - STALE_AFTER

@@ -1,0 +1,133 @@
+import smtplib
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.core import mail
+from django.db import transaction
+from django.utils import timezone
+
+from notifications import services
+from notifications.models import OutboundEmail
+from notifications.services import email_deliver, email_queue, email_requeue_stale
+
+pytestmark = pytest.mark.django_db
+
+
+def queue_welcome(user):
+    return email_queue(template="account_created", to=user.email, user=user,
+                       context={"confirm_path": "/signup/confirm/x/"})
+
+
+def test_an_email_is_rendered_in_the_customers_language(customer):
+    customer.language = "es"
+    row = queue_welcome(customer)
+    assert row.language == "es"
+    assert customer.nic_handle in row.subject
+    assert customer.nic_handle in row.body_text and customer.nic_handle in row.body_html
+
+
+def test_delivery_sends_the_row_once_and_marks_it_sent(customer):
+    row = queue_welcome(customer)
+    assert email_deliver(email_id=row.pk) is True
+    assert email_deliver(email_id=row.pk) is False
+    assert len(mail.outbox) == 1
+    row.refresh_from_db()
+    assert row.status == OutboundEmail.Status.SENT
+    assert row.attempts == 1 and row.sent_at is not None
+    assert mail.outbox[0].extra_headers["Message-ID"] == row.message_id
+
+
+def test_nothing_is_queued_when_the_transaction_rolls_back(customer, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            queue_welcome(customer)
+            raise RuntimeError("the cause failed")
+    assert not OutboundEmail.objects.exists()
+    assert callbacks == []
+    assert mail.outbox == []
+
+
+def test_a_temporary_smtp_failure_keeps_the_row_queued_with_back_off(customer):
+    row = queue_welcome(customer)
+    with mock.patch("django.core.mail.EmailMultiAlternatives.send",
+                    side_effect=smtplib.SMTPConnectError(421, "try later")):
+        with pytest.raises(services.TemporaryDeliveryError) as caught:
+            email_deliver(email_id=row.pk)
+    assert caught.value.retry_in == timedelta(seconds=30)
+    row.refresh_from_db()
+    assert row.status == OutboundEmail.Status.QUEUED
+    assert "421" in row.last_error
+    assert row.next_attempt_at > timezone.now()
+
+
+def test_a_permanent_smtp_refusal_fails_the_row_at_once(customer):
+    row = queue_welcome(customer)
+    refused = smtplib.SMTPRecipientsRefused({customer.email: (550, b"no such user")})
+    with mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=refused):
+        email_deliver(email_id=row.pk)
+    row.refresh_from_db()
+    assert row.status == OutboundEmail.Status.FAILED
+    assert "550" in row.last_error
+
+
+def test_the_row_fails_after_the_last_attempt(customer):
+    row = queue_welcome(customer)
+    OutboundEmail.objects.filter(pk=row.pk).update(attempts=services.MAX_ATTEMPTS - 1)
+    with mock.patch("django.core.mail.EmailMultiAlternatives.send",
+                    side_effect=ConnectionRefusedError("refused")):
+        email_deliver(email_id=row.pk)
+    row.refresh_from_db()
+    assert row.status == OutboundEmail.Status.FAILED
+    assert "ConnectionRefusedError" in row.last_error
+
+
+def test_back_off_doubles_and_is_capped():
+    delays = [services.retry_delay(n).total_seconds() for n in (1, 2, 3, 4, 20)]
+    assert delays == [30, 60, 120, 240, 3600]
+
+
+def test_the_requeue_job_hands_back_rows_the_broker_lost(customer):
+    row = queue_welcome(customer)
+    later = timezone.now() + timedelta(minutes=6)
+    with mock.patch("notifications.services._enqueue") as enqueue:
+        assert email_requeue_stale(now=later) == 1
+        assert email_requeue_stale(now=later) == 0
+    enqueue.assert_called_once_with(row.pk)
+
+
+def test_the_requeue_job_leaves_fresh_rows_alone(customer):
+    queue_welcome(customer)
+    with mock.patch("notifications.services._enqueue") as enqueue:
+        assert email_requeue_stale(now=timezone.now() + timedelta(minutes=1)) == 0
+    enqueue.assert_not_called()
+
+
+def test_the_requeue_job_rescues_a_row_whose_worker_died(customer):
+    row = queue_welcome(customer)
+    OutboundEmail.objects.filter(pk=row.pk).update(
+        status=OutboundEmail.Status.SENDING, claimed_at=timezone.now(), attempts=1)
+    with mock.patch("notifications.services._enqueue") as enqueue:
+        assert email_requeue_stale(now=timezone.now() + timedelta(minutes=16)) == 1
+    enqueue.assert_called_once_with(row.pk)
+    row.refresh_from_db()
+    assert row.status == OutboundEmail.Status.QUEUED
+
+
+def test_a_broker_outage_does_not_break_the_cause(customer, django_capture_on_commit_callbacks):
+    with mock.patch("notifications.tasks.deliver_email_task.delay",
+                    side_effect=ConnectionError("broker down")):
+        with django_capture_on_commit_callbacks(execute=True):
+            row = queue_welcome(customer)
+    row.refresh_from_db()
+    assert row.status == OutboundEmail.Status.QUEUED
+
+
+def test_the_console_backend_keeps_a_copy_under_var_mail(settings, tmp_path, customer):
+    settings.EMAIL_BACKEND = "notifications.backends.ConsoleAndFileEmailBackend"
+    settings.EMAIL_FILE_PATH = tmp_path
+    row = queue_welcome(customer)
+    email_deliver(email_id=row.pk)
+    files = list(tmp_path.glob("*.eml"))
+    assert len(files) == 1
+    assert customer.nic_handle in files[0].read_text()

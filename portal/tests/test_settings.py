@@ -1,0 +1,81 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load_settings(**env):
+    """Import portal.settings in a fresh interpreter with exactly these variables."""
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith(("DJANGO_", "DATABASE_", "EMAIL_", "CELERY_", "NIC_", "PORTAL_"))}
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "-c", "import portal.settings as s; print(s.NIC_SUFFIX, s.DEBUG)"],
+        cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_the_secret_key_has_no_default_outside_debug():
+    result = load_settings(DJANGO_DEBUG="0")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_debug_runs_without_a_secret_key():
+    result = load_settings(DJANGO_DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["-OVH", "True"]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DJANGO_DEBUG", "maybe"),
+        ("EMAIL_PORT", "twenty-five"),
+        ("EMAIL_PORT", "70000"),
+        ("EMAIL_USE_TLS", "sometimes"),
+        ("DATABASE_URL", "nosuchdb://x"),
+        ("CELERY_BROKER_URL", "amqp-typo//host"),
+        ("PORTAL_BASE_URL", "portal.example"),
+        ("NIC_SUFFIX", "-ÖVH!"),
+    ],
+)
+def test_a_bad_value_fails_at_start_naming_the_variable(variable, value):
+    env = {"DJANGO_SECRET_KEY": "x" * 50, variable: value}
+    result = load_settings(**env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert variable in result.stderr
+
+
+def test_the_suffix_comes_from_the_environment():
+    result = load_settings(DJANGO_DEBUG="1", NIC_SUFFIX="-EU")
+    assert result.stdout.split()[0] == "-EU"
+
+
+def test_argon2id_is_the_first_hasher():
+    from portal import settings
+
+    assert settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    from argon2 import Type
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+
+    assert Argon2PasswordHasher().params().type == Type.ID
+
+
+def test_check_deploy_is_clean_in_production_settings():
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    env.update({
+        "DJANGO_SECRET_KEY": "k" * 30 + "Z9!q" * 10, "DJANGO_ALLOWED_HOSTS": "portal.example",
+        "DJANGO_SECURE_SSL_REDIRECT": "1", "DJANGO_HSTS_SECONDS": "31536000",
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+    })
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
