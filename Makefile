@@ -16,6 +16,7 @@ $(BIN)/python: requirements.txt
 ## run: the portal on its embedded default (SQLite, filesystem broker, mail in var/mail/)
 run: export DJANGO_DEBUG ?= 1
 run: export PORTAL_BIND ?= $(HOST):$(PORT)
+run: export PORTAL_BASE_URL ?= http://$(HOST):$(PORT)
 run: $(BIN)/python
 	mkdir -p var/mail var/broker var/broker-control
 	$(BIN)/python manage.py migrate --no-input

@@ -6,8 +6,9 @@ from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import IssuedNicHandle, User
+from accounts.models import IssuedNicHandle, SecurityEvent, User
 from accounts.nic import nic_handle_candidate
+from accounts.security import security_log
 from notifications.services import email_queue
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ def nic_handle_claim(*, first_name, last_name, handle=None):
 
 
 def account_create(*, email, password, first_name, last_name, nic_handle=None,
-                   send_confirmation=True, **profile):
+                   send_confirmation=True, request=None, **profile):
     """Create a customer with a fresh NIC handle and, in the same transaction, the
     confirmation email that carries it."""
     email = email.strip().lower()
@@ -55,6 +56,7 @@ def account_create(*, email, password, first_name, last_name, nic_handle=None,
             if User.objects.filter(email__lower=email).exists():
                 raise EmailInUse(email) from None
             raise
+        security_log(user=user, action=SecurityEvent.Action.SIGNUP, request=request)
         if send_confirmation:
             account_send_confirmation(user=user)
     return user
@@ -73,7 +75,7 @@ def account_send_confirmation(*, user):
     )
 
 
-def account_confirm_email(*, token):
+def account_confirm_email(*, token, request=None):
     """The user whose current address the token vouches for, now confirmed; None if the
     token is bad, expired, or for an address the account no longer has."""
     try:
@@ -83,9 +85,10 @@ def account_confirm_email(*, token):
     user = User.objects.filter(pk=data.get("u"), email__lower=str(data.get("e", "")).lower()).first()
     if user is None:
         return None
-    if user.email_confirmed_at is None:
-        User.objects.filter(pk=user.pk, email_confirmed_at__isnull=True).update(
-            email_confirmed_at=timezone.now()
-        )
+    if User.objects.filter(pk=user.pk, email_confirmed_at__isnull=True).update(
+        email_confirmed_at=timezone.now()
+    ):
+        security_log(user=user, action=SecurityEvent.Action.EMAIL_CONFIRMED, request=request,
+                     email=user.email)
         user.refresh_from_db(fields=["email_confirmed_at"])
     return user

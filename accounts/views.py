@@ -28,7 +28,7 @@ def signup(request):
                 user = services.account_create(
                     email=data["email"], password=data["password1"],
                     first_name=data["first_name"], last_name=data["last_name"],
-                    **form.profile_data(),
+                    request=request, **form.profile_data(),
                 )
             except services.EmailInUse:
                 # Lost a race with a signup for the same address.
@@ -47,7 +47,7 @@ def signup_done(request):
 
 
 def confirm_email(request, token):
-    user = services.account_confirm_email(token=token)
+    user = services.account_confirm_email(token=token, request=request)
     return render(request, "accounts/confirm_email.html", {"confirmed_user": user},
                   status=200 if user else 400)
 

@@ -52,3 +52,16 @@ def test_an_expired_link_is_refused(client, customer):
         token = email_confirmation_token(customer)
     with time_machine.travel("2026-01-08 10:00:01Z"):
         assert client.get(f"/signup/confirm/{token}/").status_code == 400
+
+
+def test_signup_and_confirmation_land_in_the_security_log(client, django_capture_on_commit_callbacks):
+    from accounts.models import SecurityEvent, User
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/signup/", signup_data(), REMOTE_ADDR="203.0.113.9")
+    user = User.objects.get()
+    client.get(f"/signup/confirm/{email_confirmation_token(user)}/", REMOTE_ADDR="203.0.113.9")
+    client.get(f"/signup/confirm/{email_confirmation_token(user)}/")
+    actions = list(user.security_events.order_by("pk").values_list("action", "ip_address"))
+    assert actions == [(SecurityEvent.Action.SIGNUP, "203.0.113.9"),
+                       (SecurityEvent.Action.EMAIL_CONFIRMED, "203.0.113.9")]

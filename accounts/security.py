@@ -1,0 +1,11 @@
+from accounts.models import SecurityEvent
+from portal.requestinfo import client_ip, user_agent
+
+
+def security_log(*, user, action, request=None, actor=None, **detail):
+    """Append one line to the account's security log. `detail` holds field names and
+    facts, never secrets (no passwords, codes or tokens)."""
+    return SecurityEvent.objects.create(
+        user=user, action=action, actor=actor, ip_address=client_ip(request),
+        user_agent=user_agent(request), detail=detail,
+    )
