@@ -1,0 +1,22 @@
+"""Fixed-window rate limits kept in the cache (shared by every process)."""
+
+import time
+
+from django.core.cache import cache
+
+
+def rate_limit_hit(key, *, limit, window):
+    """Count one attempt for `key`. Returns (allowed, seconds until the window ends).
+    Attempts past `limit` in `window` seconds are refused; nothing is ever locked for
+    longer than the window."""
+    now = int(time.time())
+    bucket = now // window
+    cache_key = f"ratelimit:{key}:{bucket}"
+    cache.add(cache_key, 0, timeout=window + 1)
+    try:
+        count = cache.incr(cache_key)
+    except ValueError:  # expired between add and incr
+        cache.set(cache_key, 1, timeout=window + 1)
+        count = 1
+    retry_after = (bucket + 1) * window - now
+    return count <= limit, retry_after
