@@ -28,6 +28,25 @@ def normalise_phone(value, country=""):
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def clean_contact_fields(form, cleaned, *, primary_email):
+    """Rules shared by signup and profile: spare address differs from the primary one,
+    organisations name themselves, phone numbers are stored in E.164."""
+    spare = cleaned.get("spare_email")
+    if primary_email and spare and spare == primary_email.lower():
+        form.add_error("spare_email", forms.ValidationError(
+            _("The spare address must differ from the main address."), code="same_email"))
+    if cleaned.get("legal_form") not in (None, LegalForm.INDIVIDUAL) and not (
+        cleaned.get("organisation") or ""
+    ).strip():
+        form.add_error("organisation", forms.ValidationError(
+            _("Enter the name of your organisation."), code="organisation_required"))
+    if "phone" in cleaned:
+        try:
+            cleaned["phone"] = normalise_phone(cleaned["phone"], cleaned.get("country"))
+        except forms.ValidationError as error:
+            form.add_error("phone", error)
+
+
 class SignupForm(forms.Form):
     first_name = forms.CharField(label=_("First name"), max_length=100)
     last_name = forms.CharField(label=_("Last name"), max_length=100)
@@ -126,20 +145,7 @@ class SignupForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        email, spare = cleaned.get("email"), cleaned.get("spare_email")
-        if email and spare and email == spare:
-            self.add_error("spare_email", forms.ValidationError(
-                _("The spare address must differ from the main address."), code="same_email"))
-        if cleaned.get("legal_form") not in (None, LegalForm.INDIVIDUAL) and not cleaned.get(
-            "organisation", ""
-        ).strip():
-            self.add_error("organisation", forms.ValidationError(
-                _("Enter the name of your organisation."), code="organisation_required"))
-        if "phone" in cleaned:
-            try:
-                cleaned["phone"] = normalise_phone(cleaned["phone"], cleaned.get("country"))
-            except forms.ValidationError as error:
-                self.add_error("phone", error)
+        clean_contact_fields(self, cleaned, primary_email=cleaned.get("email"))
         password1, password2 = cleaned.get("password1"), cleaned.get("password2")
         if password1 and password2 and password1 != password2:
             self.add_error("password2", forms.ValidationError(
@@ -179,3 +185,103 @@ class LoginForm(AuthenticationForm):
         username.widget.attrs.update({"maxlength": 254, "autocomplete": "username",
                                       "placeholder": "dm429850-OVH"})
         self.fields["password"].label = _("Password")
+
+
+class ProfileForm(forms.ModelForm):
+    """«Mi cuenta» → «Modificar»: everything but the NIC handle and the primary email."""
+
+    class Meta:
+        model = User
+        fields = ["first_name", "last_name", "legal_form", "organisation", "address", "zip",
+                  "city", "country", "phone", "spare_email", "language", "login_notifications"]
+        help_texts = {
+            "phone": _("International format, for example +33 1 23 45 67 89."),
+            "login_notifications": _("Security emails (password or email address changed) "
+                                     "are always sent."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("address", "zip", "city", "country", "phone"):
+            self.fields[name].required = True
+        self.helper = FormHelper()
+        self.helper.form_id = "profile-form"
+        self.helper.layout = Layout(
+            Fieldset(_("Identity"),
+                     Row(Column("first_name", css_class="col-md-6"),
+                         Column("last_name", css_class="col-md-6")),
+                     Row(Column("legal_form", css_class="col-md-6"),
+                         Column("organisation", css_class="col-md-6"))),
+            Fieldset(_("Postal address"), "address",
+                     Row(Column("zip", css_class="col-md-4"), Column("city", css_class="col-md-8")),
+                     "country"),
+            Fieldset(_("Contact and preferences"),
+                     Row(Column("phone", css_class="col-md-6"),
+                         Column("spare_email", css_class="col-md-6")),
+                     Row(Column("language", css_class="col-md-6")),
+                     "login_notifications"),
+            Submit("submit", _("Accept")),
+        )
+
+    def clean_first_name(self):
+        return self.cleaned_data["first_name"].strip()
+
+    def clean_last_name(self):
+        return self.cleaned_data["last_name"].strip()
+
+    def clean_spare_email(self):
+        return self.cleaned_data["spare_email"].strip().lower()
+
+    def clean(self):
+        cleaned = super().clean()
+        clean_contact_fields(self, cleaned, primary_email=self.instance.email)
+        return cleaned
+
+
+class EmailChangeForm(forms.Form):
+    new_email = forms.EmailField(label=_("New email address"), max_length=254)
+    new_email2 = forms.EmailField(label=_("New email address (again)"), max_length=254)
+    password = forms.CharField(
+        label=_("Current password"), strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_new_email(self):
+        email = self.cleaned_data["new_email"].strip().lower()
+        if email == self.user.email.lower():
+            raise forms.ValidationError(_("This is already your email address."),
+                                        code="same_email")
+        if User.objects.filter(email__lower=email).exclude(pk=self.user.pk).exists():
+            raise forms.ValidationError(_("This address is already used by another account."),
+                                        code="email_in_use")
+        return email
+
+    def clean_new_email2(self):
+        return self.cleaned_data["new_email2"].strip().lower()
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(_("Your password is not correct."),
+                                        code="password_incorrect")
+        return password
+
+    def clean(self):
+        cleaned = super().clean()
+        first, second = cleaned.get("new_email"), cleaned.get("new_email2")
+        if first and second and first != second:
+            self.add_error("new_email2", forms.ValidationError(
+                _("The two addresses do not match."), code="email_mismatch"))
+        return cleaned
+
+
+class VerificationCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Verification code"), max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autocapitalize": "characters",
+                                      "spellcheck": "false", "class": "font-monospace"}),
+    )

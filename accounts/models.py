@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -157,3 +159,62 @@ class SecurityEvent(models.Model):
 
     def __str__(self):
         return f"{self.user_id} {self.action} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class EmailChangeRequest(models.Model):
+    """A change of primary email (OVHcloud's states: todo, done, refused, aborted).
+
+    The code goes to the current address; the new address proves it is reachable through
+    a link. Nobody refusing within 24 hours applies the change (see
+    services.email_changes_apply_due)."""
+
+    class State(models.TextChoices):
+        TODO = "todo", _("Pending")
+        DONE = "done", _("Applied")
+        REFUSED = "refused", _("Refused")
+        ABORTED = "aborted", _("Aborted")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="email_changes",
+                             verbose_name=_("customer"))
+    old_email = models.EmailField(_("current address"), max_length=254)
+    new_email = models.EmailField(_("new address"), max_length=254)
+    state = models.CharField(_("state"), max_length=8, choices=State.choices,
+                             default=State.TODO)
+    code_hash = models.CharField(max_length=128, editable=False)
+    code_sent_at = models.DateTimeField(_("code sent at"), default=timezone.now)
+    codes_sent = models.PositiveSmallIntegerField(_("codes sent"), default=1)
+    wrong_codes = models.PositiveSmallIntegerField(_("wrong codes"), default=0)
+    new_email_confirmed_at = models.DateTimeField(_("new address confirmed at"), null=True,
+                                                  blank=True)
+    created_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    due_at = models.DateTimeField(_("applies automatically at"))
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("email change request")
+        verbose_name_plural = _("email change requests")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["user"], condition=models.Q(state="todo"),
+                                    name="email_change_one_pending_per_user"),
+        ]
+        indexes = [
+            # The 24-hour sweep: pending requests by due time.
+            models.Index(fields=["due_at"], condition=models.Q(state="todo"),
+                         name="email_change_due_idx"),
+            # The 7-day clean-up of never-confirmed addresses.
+            models.Index(fields=["created_at"],
+                         condition=models.Q(state="todo", new_email_confirmed_at__isnull=True),
+                         name="email_change_unconfirmed_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.old_email} → {self.new_email} ({self.state})"
+
+    @property
+    def is_pending(self):
+        return self.state == self.State.TODO
+
+    def time_left(self, now=None):
+        return max(self.due_at - (now or timezone.now()), timedelta(0))

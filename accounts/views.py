@@ -7,11 +7,20 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language
+from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts import services
-from accounts.forms import LoginForm, SignupForm
+from accounts.forms import (
+    EmailChangeForm,
+    LoginForm,
+    ProfileForm,
+    SignupForm,
+    VerificationCodeForm,
+)
+from accounts.models import User
 from notifications.models import OutboundEmail
 
 RESEND_INTERVAL = timedelta(minutes=1)
@@ -80,4 +89,120 @@ class LoginView(auth_views.LoginView):
 
 @login_required
 def dashboard(request):
-    return render(request, "accounts/dashboard.html")
+    return render(request, "accounts/dashboard.html",
+                  {"pending_change": services.email_change_pending(user=request.user)})
+
+
+@login_required
+def profile(request):
+    return render(request, "accounts/profile.html",
+                  {"pending_change": services.email_change_pending(user=request.user)})
+
+
+@login_required
+def profile_edit(request):
+    # The form edits a copy: an invalid submission must not show in the page's menu.
+    form = ProfileForm(request.POST or None, instance=User.objects.get(pk=request.user.pk))
+    if request.method == "POST" and form.is_valid():
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        if services.profile_update(user=request.user, changes=changes, request=request):
+            messages.success(request, _("Your information has been updated."))
+        else:
+            messages.info(request, _("Nothing was changed."))
+        return redirect("accounts:profile")
+    return render(request, "accounts/profile_edit.html", {"form": form})
+
+
+@login_required
+def email_change(request):
+    pending = services.email_change_pending(user=request.user)
+    form = EmailChangeForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.email_change_request(user=request.user,
+                                          new_email=form.cleaned_data["new_email"],
+                                          request=request)
+        except services.EmailChangeError as error:
+            form.add_error("new_email", str(error))
+        else:
+            messages.success(request, _(
+                "We sent a verification code to your current address %(email)s, and a link "
+                "to %(new)s to check that it is reachable.")
+                % {"email": request.user.email, "new": form.cleaned_data["new_email"]})
+            return redirect("accounts:email-change")
+    return render(request, "accounts/email_change.html", {"form": form, "pending": pending})
+
+
+def _pending_or_404(user):
+    pending = services.email_change_pending(user=user)
+    if pending is None:
+        raise Http404("No pending email change")
+    return pending
+
+
+@login_required
+@require_POST
+def email_change_resend(request):
+    pending = _pending_or_404(request.user)
+    try:
+        services.email_change_resend_code(change=pending, request=request)
+    except services.EmailChangeError as error:
+        messages.warning(request, str(error))
+    else:
+        messages.success(request, _("We sent a new code to %(email)s. The previous code no "
+                                    "longer works.") % {"email": pending.old_email})
+    return redirect("accounts:email-change")
+
+
+@login_required
+@require_POST
+def email_change_cancel(request):
+    services.email_change_cancel(change=_pending_or_404(request.user), request=request)
+    messages.info(request, _("Your email change request has been cancelled."))
+    return redirect("accounts:email-change")
+
+
+@login_required
+def email_change_verify(request):
+    pending = services.email_change_pending(user=request.user)
+    if pending is None:
+        messages.info(request, _("You have no pending email change."))
+        return redirect("accounts:email-change")
+    form = VerificationCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        outcome = services.email_change_verify(change=pending, code=form.cleaned_data["code"],
+                                               request=request)
+        if outcome == services.VERIFY_APPLIED:
+            messages.success(request, _("Your email address is now %(email)s.")
+                             % {"email": pending.new_email})
+            return redirect("accounts:profile")
+        if outcome == services.VERIFY_WRONG:
+            pending.refresh_from_db()
+            left = services.EMAIL_CHANGE_MAX_WRONG_CODES - pending.wrong_codes
+            form.add_error("code", ngettext(
+                "This code is not correct. %(left)d attempt left.",
+                "This code is not correct. %(left)d attempts left.", left) % {"left": left})
+        else:
+            messages.error(request, _(
+                "The request was aborted: too many wrong codes.") if outcome == services.VERIFY_TOO_MANY
+                else _("The request was aborted: the new address is now used by another account."))
+            return redirect("accounts:email-change")
+    return render(request, "accounts/email_change_verify.html", {"form": form, "pending": pending})
+
+
+def email_change_refuse(request, token):
+    """The link in the email to the current address. GET asks, POST refuses, so that a
+    mail scanner following links cannot refuse on the customer's behalf."""
+    if request.method == "POST":
+        change = services.email_change_refuse(token=token, request=request)
+    else:
+        change = services.email_change_from_token(token, services.REFUSE_SALT)
+    return render(request, "accounts/email_change_refuse.html",
+                  {"change": change, "done": request.method == "POST"},
+                  status=200 if change else 400)
+
+
+def email_change_confirm_new(request, token):
+    change = services.email_change_confirm_new(token=token, request=request)
+    return render(request, "accounts/email_change_confirm_new.html", {"change": change},
+                  status=200 if change else 400)

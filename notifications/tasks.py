@@ -14,3 +14,11 @@ def deliver_email_task(self, email_id):
 @shared_task
 def requeue_stale_emails_task():
     return services.email_requeue_stale()
+
+
+@shared_task
+def apply_due_email_changes_task():
+    """Primary-email changes nobody refused within 24 hours (and stale unconfirmed ones)."""
+    from accounts.services import email_changes_abort_unconfirmed, email_changes_apply_due
+
+    return {"applied": email_changes_apply_due(), "aborted": email_changes_abort_unconfirmed()}

@@ -298,6 +298,10 @@ CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
+    "apply-due-email-changes": {
+        "task": "notifications.tasks.apply_due_email_changes_task",
+        "schedule": 60.0,
+    },
     "requeue-stale-emails": {
         "task": "notifications.tasks.requeue_stale_emails_task",
         "schedule": 60.0,
