@@ -285,3 +285,48 @@ class VerificationCodeForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autocapitalize": "characters",
                                       "spellcheck": "false", "class": "font-monospace"}),
     )
+
+
+class PasswordResetRequestForm(forms.Form):
+    login = forms.CharField(
+        label=_("Customer ID (NIC handle) or email"), max_length=254,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "placeholder": "dm429850-OVH"}),
+    )
+
+
+class RecoveryRequestForm(forms.Form):
+    nic_handle = forms.CharField(label=_("Customer ID (NIC handle)"), max_length=32,
+                                 widget=forms.TextInput(attrs={"placeholder": "dm429850-OVH"}))
+    new_email = forms.EmailField(label=_("New email address"), max_length=254)
+    new_email2 = forms.EmailField(label=_("New email address (again)"), max_length=254)
+    message = forms.CharField(
+        label=_("Message to our support team"), max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("Explain why you can no longer read your current address, and anything "
+                    "that helps us check that the account is yours (invoice numbers, "
+                    "services, postal address)."),
+    )
+
+    def clean_new_email(self):
+        email = self.cleaned_data["new_email"].strip().lower()
+        if User.objects.filter(email__lower=email).exists():
+            raise forms.ValidationError(
+                _("This address is already used by an account. Choose another one."),
+                code="email_in_use")
+        return email
+
+    def clean_new_email2(self):
+        return self.cleaned_data["new_email2"].strip().lower()
+
+    def clean(self):
+        cleaned = super().clean()
+        first, second = cleaned.get("new_email"), cleaned.get("new_email2")
+        if first and second and first != second:
+            self.add_error("new_email2", forms.ValidationError(
+                _("The two addresses do not match."), code="email_mismatch"))
+        return cleaned
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=1000,
+                             widget=forms.Textarea(attrs={"rows": 3}))

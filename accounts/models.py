@@ -218,3 +218,41 @@ class EmailChangeRequest(models.Model):
 
     def time_left(self, now=None):
         return max(self.due_at - (now or timezone.now()), timedelta(0))
+
+
+class RecoveryRequest(models.Model):
+    """"I can no longer access my email": a customer asks support to move the account to
+    a new address. Staff decide; the current address can cancel it."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        REFUSED = "refused", _("Refused")
+        CANCELLED = "cancelled", _("Cancelled by the current address")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_requests",
+                             verbose_name=_("customer"))
+    old_email = models.EmailField(_("address at the time"), max_length=254)
+    new_email = models.EmailField(_("new address"), max_length=254)
+    message = models.TextField(_("message"), max_length=2000)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices,
+                             default=State.PENDING)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    created_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name=_("decided by"))
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("account recovery request")
+        verbose_name_plural = _("account recovery requests")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["state", "created_at"], name="recovery_state_idx")]
+
+    def __str__(self):
+        return f"{self.user_id}: {self.old_email} → {self.new_email} ({self.state})"
+
+    @property
+    def is_pending(self):
+        return self.state == self.State.PENDING

@@ -5,16 +5,28 @@ import math
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
-from accounts.models import EmailChangeRequest, IssuedNicHandle, SecurityEvent, User
+from accounts.models import (
+    EmailChangeRequest,
+    IssuedNicHandle,
+    RecoveryRequest,
+    SecurityEvent,
+    User,
+)
 from accounts.nic import nic_handle_candidate
 from accounts.security import security_log
-from notifications.services import email_queue
+from notifications.services import email_queue, email_render
+from portal.ratelimit import rate_limit_hit
+from portal.requestinfo import client_ip
 
 log = logging.getLogger(__name__)
 
@@ -404,3 +416,176 @@ def profile_update(*, user, changes, request=None):
         security_log(user=user, action=SecurityEvent.Action.PROFILE_CHANGED, request=request,
                      fields=changed)
     return changed
+
+
+# --- passwords ----------------------------------------------------------------------------
+
+RESET_LIMIT_PER_ACCOUNT = (3, 3600)   # three links an hour for one account
+RESET_LIMIT_PER_IP = (20, 3600)
+RECOVERY_LIMIT_PER_IP = (5, 3600)
+RECOVERY_CANCEL_SALT = "accounts.recovery.cancel"
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after):
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+def _limit(key, rule):
+    limit, window = rule
+    allowed, retry_after = rate_limit_hit(key, limit=limit, window=window)
+    if not allowed:
+        raise RateLimited(retry_after)
+
+
+def password_reset_path(user):
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    return f"/reset/{uid}/{default_token_generator.make_token(user)}/"
+
+
+def password_reset_request(*, login, request=None):
+    """Send a single-use reset link to the account's primary address, if there is such an
+    account. The caller answers the same either way; rate limits count the same either way
+    (the account key falls back to what was typed), so they reveal nothing either."""
+    login = (login or "").strip().lower()
+    _limit(f"reset-ip:{client_ip(request)}", RESET_LIMIT_PER_IP)
+    user = User.objects.filter(
+        **({"email__lower": login} if "@" in login else {"nic_handle__lower": login}),
+        is_active=True,
+    ).first()
+    _limit(f"reset-account:{user.pk if user else login}", RESET_LIMIT_PER_ACCOUNT)
+    context_user = user or User(first_name="-", nic_handle="-", email=login or "-")
+    context = {"reset_path": password_reset_path(context_user) if user else "/reset/-/-/",
+               "valid_minutes": settings.PASSWORD_RESET_TIMEOUT // 60}
+    if user is None:
+        # Spend about the time the real branch spends rendering the email, so that the
+        # response time does not tell whether the account exists.
+        email_render(template="password_reset", context={"user": context_user, **context},
+                     language=translation.get_language() or settings.LANGUAGE_CODE)
+        return None
+    with transaction.atomic():
+        security_log(user=user, action=SecurityEvent.Action.PASSWORD_RESET_REQUESTED,
+                     request=request)
+        email_queue(template="password_reset", to=user.email, user=user, context=context)
+    return user
+
+
+def password_changed(*, user, request=None, actor=None, how):
+    """After any password change: the notice email (never switched off) and the log line.
+    Other sessions end by themselves: Django ties each session to the password hash."""
+    action = (SecurityEvent.Action.PASSWORD_RESET if how == "reset"
+              else SecurityEvent.Action.PASSWORD_CHANGED)
+    security_log(user=user, action=action, request=request, actor=actor)
+    security_log(user=user, action=SecurityEvent.Action.SESSIONS_ENDED, request=request,
+                 actor=actor, reason=f"password {how}")
+    email_queue(template="password_changed", to=user.email, user=user,
+                context={"ip": client_ip(request), "how": how})
+
+
+def password_change(*, user, new_password, request=None):
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        password_changed(user=user, request=request, how="change")
+    return user
+
+
+# --- account recovery ---------------------------------------------------------------------
+
+def recovery_request_create(*, nic_handle, new_email, message, request=None):
+    """Record the request when the NIC handle exists, and answer the same when it does
+    not: the new address is told either way, the current one only when there is one."""
+    _limit(f"recovery-ip:{client_ip(request)}", RECOVERY_LIMIT_PER_IP)
+    new_email = new_email.strip().lower()
+    user = User.objects.filter(nic_handle__lower=nic_handle.strip().lower(),
+                               is_active=True).first()
+    with transaction.atomic():
+        recovery = None
+        if user is not None:
+            recovery = RecoveryRequest.objects.create(
+                user=user, old_email=user.email, new_email=new_email, message=message,
+                ip_address=client_ip(request),
+            )
+            security_log(user=user, action=SecurityEvent.Action.RECOVERY_REQUESTED,
+                         request=request, new_email=new_email, recovery=recovery.pk)
+            token = signing.dumps({"r": recovery.pk}, salt=RECOVERY_CANCEL_SALT)
+            email_queue(template="recovery_notice", to=user.email, user=user,
+                        context={"recovery": recovery,
+                                 "cancel_path": f"/account-recovery/cancel/{token}/"})
+        email_queue(template="recovery_received", to=new_email, user=None,
+                    language=translation.get_language(),
+                    context={"nic_handle_given": nic_handle.strip()})
+    return recovery
+
+
+def recovery_from_token(token):
+    try:
+        data = signing.loads(token, salt=RECOVERY_CANCEL_SALT, max_age=30 * 24 * 3600)
+    except signing.BadSignature:
+        return None
+    return RecoveryRequest.objects.select_related("user").filter(pk=data.get("r")).first()
+
+
+def _recovery_close(recovery, *, state, actor=None, reason="", request=None):
+    closed = RecoveryRequest.objects.filter(
+        pk=recovery.pk, state=RecoveryRequest.State.PENDING
+    ).update(state=state, decided_at=timezone.now(), decided_by=actor, reason=reason)
+    if closed:
+        recovery.refresh_from_db()
+    return bool(closed)
+
+
+def recovery_request_cancel(*, recovery, request=None):
+    with transaction.atomic():
+        if _recovery_close(recovery, state=RecoveryRequest.State.CANCELLED, request=request):
+            security_log(user=recovery.user, action=SecurityEvent.Action.RECOVERY_CANCELLED,
+                         request=request, recovery=recovery.pk)
+            return True
+    return False
+
+
+def recovery_request_approve(*, recovery, staff_user, reason, request=None):
+    """1. Close the request (only if still pending).
+    2. The primary address becomes the new one (unconfirmed until the customer uses it);
+       a pending email change is aborted.
+    3. The new address gets a reset link; the old one a notice."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=recovery.user_id)
+        if User.objects.filter(email__lower=recovery.new_email).exclude(pk=user.pk).exists():
+            raise EmailChangeError(_("The new address is used by another account."))
+        if not _recovery_close(recovery, state=RecoveryRequest.State.APPROVED,
+                               actor=staff_user, reason=reason):
+            raise EmailChangeError(_("This request is no longer pending."))
+        pending = EmailChangeRequest.objects.filter(user=user,
+                                                    state=EmailChangeRequest.State.TODO).first()
+        if pending:
+            _email_change_close(pending, state=EmailChangeRequest.State.ABORTED,
+                                now=timezone.now(), reason="account recovery approved",
+                                actor=staff_user)
+        old_email = user.email
+        user.email = recovery.new_email
+        user.email_confirmed_at = None
+        user.save(update_fields=["email", "email_confirmed_at"])
+        security_log(user=user, action=SecurityEvent.Action.RECOVERY_APPROVED, request=request,
+                     actor=staff_user, old_email=old_email, new_email=user.email,
+                     reason=reason, recovery=recovery.pk)
+        email_queue(template="recovery_approved", to=user.email, user=user,
+                    context={"reset_path": password_reset_path(user),
+                             "valid_minutes": settings.PASSWORD_RESET_TIMEOUT // 60})
+        email_queue(template="email_changed", to=old_email, user=user,
+                    context={"old_email": old_email, "new_email": user.email})
+    return recovery
+
+
+def recovery_request_refuse(*, recovery, staff_user, reason, request=None):
+    with transaction.atomic():
+        if not _recovery_close(recovery, state=RecoveryRequest.State.REFUSED, actor=staff_user,
+                               reason=reason):
+            raise EmailChangeError(_("This request is no longer pending."))
+        security_log(user=recovery.user, action=SecurityEvent.Action.RECOVERY_REFUSED,
+                     request=request, actor=staff_user, reason=reason, recovery=recovery.pk)
+        # The new address is not (yet) the account's: no name, no NIC handle in this one.
+        email_queue(template="recovery_refused", to=recovery.new_email, user=None,
+                    language=recovery.user.language, context={"reason": reason})
+    return recovery

@@ -1,12 +1,15 @@
 from datetime import timedelta
 
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, update_session_auth_hash
+from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language
+from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -16,7 +19,9 @@ from accounts import services
 from accounts.forms import (
     EmailChangeForm,
     LoginForm,
+    PasswordResetRequestForm,
     ProfileForm,
+    RecoveryRequestForm,
     SignupForm,
     VerificationCodeForm,
 )
@@ -206,3 +211,88 @@ def email_change_confirm_new(request, token):
     change = services.email_change_confirm_new(token=token, request=request)
     return render(request, "accounts/email_change_confirm_new.html", {"change": change},
                   status=200 if change else 400)
+
+
+def _rate_limited_message(error):
+    minutes = max(1, -(-error.retry_after // 60))
+    return ngettext(
+        "Too many requests. Please try again in %(minutes)d minute.",
+        "Too many requests. Please try again in %(minutes)d minutes.", minutes,
+    ) % {"minutes": minutes}
+
+
+def password_reset(request):
+    form = PasswordResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.password_reset_request(login=form.cleaned_data["login"], request=request)
+        except services.RateLimited as error:
+            form.add_error(None, _rate_limited_message(error))
+        else:
+            return redirect("accounts:password-reset-done")
+    return render(request, "accounts/password_reset.html", {"form": form})
+
+
+def password_reset_done(request):
+    return render(request, "accounts/password_reset_done.html")
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    post_reset_login = False
+    success_url = "/reset/done/"
+
+    def form_valid(self, form):
+        with transaction.atomic():
+            response = super().form_valid(form)
+            services.password_changed(user=form.user, request=self.request, how="reset")
+        return response
+
+
+def password_reset_complete(request):
+    return render(request, "accounts/password_reset_complete.html")
+
+
+@login_required
+def security(request):
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.password_change(user=request.user, new_password=form.cleaned_data["new_password1"],
+                                 request=request)
+        update_session_auth_hash(request, request.user)
+        messages.success(request, _("Your password has been changed. Your other sessions "
+                                    "have been logged out."))
+        return redirect("accounts:security")
+    events = Paginator(request.user.security_events.select_related("actor"), 20).get_page(
+        request.GET.get("page"))
+    return render(request, "accounts/security.html", {"form": form, "events": events})
+
+
+def account_recovery(request):
+    form = RecoveryRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.recovery_request_create(nic_handle=data["nic_handle"],
+                                             new_email=data["new_email"],
+                                             message=data["message"], request=request)
+        except services.RateLimited as error:
+            form.add_error(None, _rate_limited_message(error))
+        else:
+            return redirect("accounts:account-recovery-sent")
+    return render(request, "accounts/account_recovery.html", {"form": form})
+
+
+def account_recovery_sent(request):
+    return render(request, "accounts/account_recovery_sent.html")
+
+
+def account_recovery_cancel(request, token):
+    """GET asks, POST cancels (mail scanners follow links)."""
+    recovery = services.recovery_from_token(token)
+    if recovery is not None and request.method == "POST":
+        services.recovery_request_cancel(recovery=recovery, request=request)
+        recovery.refresh_from_db()
+    return render(request, "accounts/account_recovery_cancel.html",
+                  {"recovery": recovery, "done": request.method == "POST"},
+                  status=200 if recovery else 400)

@@ -1,0 +1,147 @@
+import re
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core import mail
+from django.core.cache import cache
+
+from accounts.models import RecoveryRequest, SecurityEvent, User
+from accounts.services import recovery_request_approve, recovery_request_refuse
+from conftest import make_customer
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    cache.clear()
+
+
+@pytest.fixture
+def staff(db):
+    user = make_customer("agent@portal.example", first_name="Sam", last_name="Support")
+    user.is_staff = True
+    user.save()
+    user.user_permissions.add(*Permission.objects.filter(
+        codename__in=["view_recoveryrequest", "change_recoveryrequest"]))
+    return User.objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def send(client, django_capture_on_commit_callbacks):
+    def send(nic, new="fresh@example.net", again=None, message="I lost my mailbox", ip="198.51.100.30"):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post("/account-recovery/", {
+                "nic_handle": nic, "new_email": new, "new_email2": again or new,
+                "message": message}, REMOTE_ADDR=ip)
+    return send
+
+
+def test_a_request_is_recorded_and_both_addresses_are_told(customer, send):
+    response = send(customer.nic_handle.upper())
+    assert response["Location"] == "/account-recovery/sent/"
+    recovery = RecoveryRequest.objects.get()
+    assert (recovery.user, recovery.old_email, recovery.new_email, recovery.state) == (
+        customer, "daniel@example.org", "fresh@example.net", "pending")
+    to_new = [m for m in mail.outbox if m.to == ["fresh@example.net"]]
+    to_old = [m for m in mail.outbox if m.to == ["daniel@example.org"]]
+    assert len(to_new) == len(to_old) == 1
+    assert "We received your account recovery request" in to_new[0].subject
+    assert "/account-recovery/cancel/" in to_old[0].body
+    assert customer.security_events.filter(action=SecurityEvent.Action.RECOVERY_REQUESTED).exists()
+
+
+def test_an_unknown_nic_gets_the_same_answer(db, send):
+    response = send("zz000000-OVH")
+    assert response["Location"] == "/account-recovery/sent/"
+    assert not RecoveryRequest.objects.exists()
+    assert [m.to for m in mail.outbox] == [["fresh@example.net"]]
+
+
+def test_mismatched_or_taken_addresses_get_a_message(customer, other_customer, send):
+    assert "do not match" in send(customer.nic_handle, again="typo@example.net").content.decode()
+    assert "already used by an account" in send(customer.nic_handle, new="other@example.net").content.decode()
+    assert not RecoveryRequest.objects.exists()
+
+
+def test_requests_are_rate_limited_per_ip(customer, send):
+    for _ in range(5):
+        send(customer.nic_handle, ip="192.0.2.77")
+    assert "Too many requests" in send(customer.nic_handle, ip="192.0.2.77").content.decode()
+
+
+def test_the_current_address_can_cancel(client, customer, send):
+    send(customer.nic_handle)
+    link = re.search(r"(/account-recovery/cancel/\S+/)", mail.outbox[0].body).group(1)
+    assert "Cancel this request" in client.get(link).content.decode()
+    assert "has been cancelled" in client.post(link).content.decode()
+    assert RecoveryRequest.objects.get().state == "cancelled"
+    assert customer.security_events.filter(action=SecurityEvent.Action.RECOVERY_CANCELLED).exists()
+
+
+def test_approval_moves_the_account_and_sends_a_reset_link(
+    customer, staff, send, django_capture_on_commit_callbacks
+):
+    send(customer.nic_handle)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        recovery_request_approve(recovery=RecoveryRequest.objects.get(), staff_user=staff,
+                                 reason="ID card checked")
+    customer.refresh_from_db()
+    assert customer.email == "fresh@example.net"
+    to_new = [m for m in mail.outbox if m.to == ["fresh@example.net"]][0]
+    assert re.search(r"/reset/[^/\s]+/[^/\s]+/", to_new.body)
+    assert [m for m in mail.outbox if m.to == ["daniel@example.org"]]
+    event = customer.security_events.get(action=SecurityEvent.Action.RECOVERY_APPROVED)
+    assert event.actor == staff and event.detail["reason"] == "ID card checked"
+
+
+def test_refusal_tells_the_new_address_the_reason_without_account_details(
+    customer, staff, send, django_capture_on_commit_callbacks
+):
+    send(customer.nic_handle)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        recovery_request_refuse(recovery=RecoveryRequest.objects.get(), staff_user=staff,
+                                reason="Could not verify identity")
+    customer.refresh_from_db()
+    assert customer.email == "daniel@example.org"
+    assert len(mail.outbox) == 1
+    assert "Could not verify identity" in mail.outbox[0].body
+    assert customer.nic_handle not in mail.outbox[0].body and "Daniel" not in mail.outbox[0].body
+    assert RecoveryRequest.objects.get().state == "refused"
+
+
+def test_staff_decide_in_admin_with_a_reason(client, customer, staff, send):
+    send(customer.nic_handle)
+    recovery = RecoveryRequest.objects.get()
+    client.force_login(staff)
+    page = client.get(f"/admin/accounts/recoveryrequest/{recovery.pk}/change/").content.decode()
+    assert "I lost my mailbox" in page and "Approve" in page
+    url = f"/admin/accounts/recoveryrequest/{recovery.pk}/decide/approve/"
+    assert "This field is required" in client.post(url, {"reason": ""}).content.decode()
+    client.post(url, {"reason": "Checked by phone"})
+    recovery.refresh_from_db()
+    assert (recovery.state, recovery.decided_by, recovery.reason) == ("approved", staff, "Checked by phone")
+
+
+def test_a_decided_request_cannot_be_decided_again(client, customer, staff, send):
+    send(customer.nic_handle)
+    recovery = RecoveryRequest.objects.get()
+    client.force_login(staff)
+    client.post(f"/admin/accounts/recoveryrequest/{recovery.pk}/decide/refuse/", {"reason": "no"})
+    response = client.post(f"/admin/accounts/recoveryrequest/{recovery.pk}/decide/approve/",
+                           {"reason": "yes"}, follow=True)
+    assert "no longer pending" in response.content.decode()
+    customer.refresh_from_db()
+    assert customer.email == "daniel@example.org"
+
+
+def test_a_customer_cannot_reach_the_admin_decision(client, customer, other_customer, send):
+    send(customer.nic_handle)
+    recovery = RecoveryRequest.objects.get()
+    client.force_login(other_customer)
+    response = client.post(f"/admin/accounts/recoveryrequest/{recovery.pk}/decide/approve/",
+                           {"reason": "mine now"})
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    assert RecoveryRequest.objects.get().state == "pending"

@@ -1,0 +1,162 @@
+import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import time_machine
+from django.contrib.auth import SESSION_KEY
+from django.core import mail
+from django.core.cache import cache
+from django.test import Client
+
+from accounts.models import SecurityEvent
+from conftest import PASSWORD
+from notifications.models import OutboundEmail
+
+pytestmark = pytest.mark.django_db
+NEW_PASSWORD = "a-brand-new-passphrase-77"
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    cache.clear()
+
+
+@pytest.fixture
+def ask(client, django_capture_on_commit_callbacks):
+    def ask(login, ip="198.51.100.20"):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post("/password-reset/", {"login": login}, REMOTE_ADDR=ip)
+    return ask
+
+
+def reset_link():
+    return re.search(r"(/reset/[^/\s]+/[^/\s]+/)", mail.outbox[-1].body).group(1)
+
+
+def set_password(client, link, password=NEW_PASSWORD):
+    page = client.get(link, follow=True)
+    form_url = page.redirect_chain[-1][0] if page.redirect_chain else link
+    return client.post(form_url, {"new_password1": password, "new_password2": password},
+                       follow=True)
+
+
+def test_the_login_page_links_to_the_reset_page(client):
+    assert 'href="/password-reset/"' in client.get("/login/").content.decode()
+    assert "Forgotten password?" in client.get("/password-reset/").content.decode()
+
+
+@pytest.mark.parametrize("login", ["dm", "DANIEL@EXAMPLE.ORG", "nic-upper"])
+def test_a_link_goes_to_the_primary_address_for_a_nic_or_email_in_any_case(customer, ask, login):
+    login = {"dm": customer.nic_handle, "nic-upper": customer.nic_handle.upper()}.get(login, login)
+    response = ask(login)
+    assert response["Location"] == "/password-reset/done/"
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["daniel@example.org"]
+    assert customer.nic_handle in mail.outbox[0].body
+    assert "60 minutes" in mail.outbox[0].body
+
+
+def test_an_unknown_account_gets_the_same_answer_and_no_email(client, ask, customer):
+    unknown = ask("zz000000-OVH")
+    known = ask(customer.nic_handle, ip="198.51.100.21")
+    assert unknown.status_code == known.status_code == 302
+    assert unknown["Location"] == known["Location"]
+    assert len(mail.outbox) == 1
+    page = client.get("/password-reset/done/").content.decode()
+    assert "If an account matches what you entered" in page
+
+
+def test_the_link_sets_a_new_password_without_logging_in(client, customer, ask):
+    ask(customer.nic_handle)
+    response = set_password(client, reset_link())
+    assert "Your password has been changed" in response.content.decode()
+    assert SESSION_KEY not in client.session
+    customer.refresh_from_db()
+    assert customer.check_password(NEW_PASSWORD)
+
+
+def test_the_new_password_must_pass_the_validators(client, customer, ask):
+    ask(customer.nic_handle)
+    response = set_password(client, reset_link(), password="12345678")
+    assert "This password is too short." in response.content.decode()
+    customer.refresh_from_db()
+    assert customer.check_password(PASSWORD)
+
+
+def test_a_used_link_does_not_work_again(client, customer, ask):
+    ask(customer.nic_handle)
+    link = reset_link()
+    set_password(client, link)
+    page = client.get(link, follow=True).content.decode()
+    assert "has already been used or it has expired" in page
+
+
+def test_an_expired_link_does_not_work(client, customer, ask):
+    with time_machine.travel(datetime(2026, 4, 1, 8, 0, tzinfo=timezone.utc)):
+        ask(customer.nic_handle)
+    with time_machine.travel(datetime(2026, 4, 1, 9, 1, tzinfo=timezone.utc)):
+        page = client.get(reset_link(), follow=True).content.decode()
+    assert "has already been used or it has expired" in page
+
+
+def test_after_a_reset_a_notice_is_sent_and_other_sessions_end(
+    client, customer, ask, django_capture_on_commit_callbacks
+):
+    other_browser = Client()
+    other_browser.force_login(customer)
+    assert other_browser.get("/account/").status_code == 200
+    ask(customer.nic_handle)
+    with django_capture_on_commit_callbacks(execute=True):
+        set_password(client, reset_link())
+    assert other_browser.get("/account/").status_code == 302
+    notice = OutboundEmail.objects.get(kind="password_changed")
+    assert notice.to_address == customer.email
+    assert customer.nic_handle in notice.body_text
+    actions = set(customer.security_events.values_list("action", flat=True))
+    assert {SecurityEvent.Action.PASSWORD_RESET_REQUESTED, SecurityEvent.Action.PASSWORD_RESET,
+            SecurityEvent.Action.SESSIONS_ENDED} <= actions
+
+
+def test_requests_are_limited_per_account_with_a_clear_message(customer, ask):
+    for n in range(3):
+        assert ask(customer.email, ip=f"203.0.113.{n}").status_code == 302
+    response = ask(customer.nic_handle.upper(), ip="203.0.113.99")
+    assert response.status_code == 200
+    assert "Too many requests. Please try again in" in response.content.decode()
+    assert len(mail.outbox) == 3
+
+
+def test_requests_are_limited_per_ip(db, ask):
+    for n in range(20):
+        ask(f"zz{n:06d}-OVH", ip="192.0.2.50")
+    assert "Too many requests" in ask("zz999999-OVH", ip="192.0.2.50").content.decode()
+
+
+def test_an_unknown_account_is_limited_like_a_real_one(db, ask):
+    for n in range(3):
+        ask("ghost@example.org", ip=f"203.0.113.{n}")
+    assert "Too many requests" in ask("ghost@example.org", ip="203.0.113.9").content.decode()
+
+
+def test_the_limit_never_locks_the_account(client, customer, ask):
+    for n in range(5):
+        ask(customer.email, ip=f"203.0.113.{n}")
+    response = client.post("/login/", {"username": customer.nic_handle, "password": PASSWORD})
+    assert response.status_code == 302
+
+
+def test_the_limit_ends_after_an_hour(customer, ask):
+    with time_machine.travel(datetime(2026, 4, 1, 8, 0, tzinfo=timezone.utc), tick=False):
+        for n in range(4):
+            ask(customer.email, ip=f"203.0.113.{n}")
+    with time_machine.travel(datetime(2026, 4, 1, 9, 0, 1, tzinfo=timezone.utc), tick=False):
+        assert ask(customer.email).status_code == 302
+
+
+def test_the_link_of_another_customer_does_not_reset_mine(client, customer, other_customer, ask):
+    ask(other_customer.nic_handle)
+    set_password(client, reset_link())
+    customer.refresh_from_db()
+    other_customer.refresh_from_db()
+    assert customer.check_password(PASSWORD)
+    assert other_customer.check_password(NEW_PASSWORD)
