@@ -1,47 +1,147 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services
 from accounts.forms import ReasonForm
-from accounts.models import RecoveryRequest, User
+from accounts.models import EmailChangeRequest, RecoveryRequest, SecurityEvent, User
+
+ACCESS_FIELDS = ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")
 
 
 @admin.register(User)
 class UserAdmin(admin.ModelAdmin):
+    """Customers. Staff never see or set a password: they send a reset link. Every change
+    lands in the customer's security log and the customer is told."""
+
     list_display = ("nic_handle", "email", "first_name", "last_name", "organisation",
                     "country", "email_confirmed_at", "is_active", "date_joined")
-    list_filter = ("is_active", "is_staff", "legal_form", "language", "country")
+    list_filter = ("is_active", "is_staff", "legal_form", "language", "login_notifications",
+                   "date_joined")
     search_fields = ("nic_handle", "email", "spare_email", "first_name", "last_name",
                      "phone", "organisation")
     ordering = ("-date_joined",)
-    readonly_fields = ("nic_handle", "date_joined", "last_login", "email_confirmed_at")
+    show_full_result_count = False
+    actions = ["send_password_reset"]
     fieldsets = (
         (None, {"fields": ("nic_handle", "email", "spare_email", "email_confirmed_at")}),
         (_("Identity"), {"fields": ("first_name", "last_name", "legal_form", "organisation")}),
         (_("Address"), {"fields": ("address", "city", "zip", "country", "phone")}),
         (_("Preferences"), {"fields": ("language", "login_notifications")}),
-        (_("Access"), {"fields": ("is_active", "is_staff", "is_superuser", "groups",
-                                  "user_permissions", "last_login", "date_joined")}),
+        (_("Access"), {"fields": (*ACCESS_FIELDS, "last_login", "date_joined")}),
     )
     filter_horizontal = ("groups", "user_permissions")
+
+    def get_readonly_fields(self, request, obj=None):
+        # The primary email changes through an email-change or recovery request.
+        readonly = ["nic_handle", "email", "email_confirmed_at", "date_joined", "last_login"]
+        if not request.user.is_superuser:
+            readonly += ACCESS_FIELDS
+        return readonly
 
     def has_add_permission(self, request):
         # Customers sign up themselves; staff accounts come from createsuperuser.
         return False
 
+    def save_model(self, request, obj, form, change):
+        changed = [name for name in form.changed_data if name not in ("groups", "user_permissions")]
+        obj.save()
+        if change and changed:
+            services.staff_account_changed(user=obj, staff_user=request.user, request=request,
+                                           what="profile_edit", fields=sorted(changed))
+
+    @admin.action(description=_("Send a password reset link"), permissions=["change"])
+    def send_password_reset(self, request, queryset):
+        count = 0
+        for user in queryset:
+            services.password_reset_send_by_staff(user=user, staff_user=request.user,
+                                                  request=request)
+            count += 1
+        self.message_user(request, _("Reset link sent to %(count)d customer(s).") % {"count": count})
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "user", "action", "actor", "ip_address")
+    list_filter = ("action", "created_at")
+    search_fields = ("user__nic_handle", "user__email", "ip_address")
+    list_select_related = ("user", "actor")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in SecurityEvent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class DecisionAdminMixin:
+    """Buttons on a request's page that call a service with a reason (approve, refuse,
+    abort, force...). `decisions` maps a name to (label, service function)."""
+
+    decisions = {}
+
+    def get_urls(self):
+        opts = self.model._meta
+        return [
+            path("<int:pk>/decide/<str:decision>/", self.admin_site.admin_view(self.decide_view),
+                 name=f"{opts.app_label}_{opts.model_name}_decide"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}),
+                         "decisions": [(name, label) for name, (label, _f) in self.decisions.items()]}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def decide_view(self, request, pk, decision):
+        obj = get_object_or_404(self.get_queryset(request), pk=pk)
+        if decision not in self.decisions or not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        label, service = self.decisions[decision]
+        form = ReasonForm(request.POST or None)
+        opts = self.model._meta
+        if request.method == "POST" and form.is_valid():
+            try:
+                with transaction.atomic():
+                    service(obj, staff_user=request.user, reason=form.cleaned_data["reason"],
+                            request=request)
+            except services.EmailChangeError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                self.message_user(request, _("Done: %(action)s. The customer has been emailed.")
+                                  % {"action": label})
+            return redirect(f"admin:{opts.app_label}_{opts.model_name}_change", obj.pk)
+        context = {**self.admin_site.each_context(request), "opts": opts, "original": obj,
+                   "form": form, "decision": decision, "title": label}
+        return render(request, "admin/decide.html", context)
+
 
 @admin.register(RecoveryRequest)
-class RecoveryRequestAdmin(admin.ModelAdmin):
+class RecoveryRequestAdmin(DecisionAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "user", "old_email", "new_email", "state", "decided_by")
     list_filter = ("state",)
     search_fields = ("user__nic_handle", "old_email", "new_email")
     list_select_related = ("user", "decided_by")
     readonly_fields = ("user", "old_email", "new_email", "message", "state", "ip_address",
                        "created_at", "decided_at", "decided_by", "reason")
-    change_form_template = "admin/accounts/recoveryrequest/change_form.html"
+    change_form_template = "admin/decision_change_form.html"
+    decisions = {
+        "approve": (_("Approve the request"),
+                    lambda obj, **kw: services.recovery_request_approve(recovery=obj, **kw)),
+        "refuse": (_("Refuse the request"),
+                   lambda obj, **kw: services.recovery_request_refuse(recovery=obj, **kw)),
+    }
 
     def has_add_permission(self, request):
         return False
@@ -49,34 +149,30 @@ class RecoveryRequestAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def get_urls(self):
-        return [
-            path("<int:pk>/decide/<str:decision>/", self.admin_site.admin_view(self.decide_view),
-                 name="accounts_recoveryrequest_decide"),
-            *super().get_urls(),
-        ]
 
-    def decide_view(self, request, pk, decision):
-        """Approve or refuse, with a reason the customer will read."""
-        recovery = get_object_or_404(RecoveryRequest.objects.select_related("user"), pk=pk)
-        if decision not in ("approve", "refuse") or not self.has_change_permission(request, recovery):
-            raise PermissionDenied
-        form = ReasonForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            action = (services.recovery_request_approve if decision == "approve"
-                      else services.recovery_request_refuse)
-            try:
-                action(recovery=recovery, staff_user=request.user,
-                       reason=form.cleaned_data["reason"], request=request)
-            except services.EmailChangeError as error:
-                self.message_user(request, str(error), messages.ERROR)
-            else:
-                self.message_user(request, _("Request approved: the customer has been emailed.")
-                                  if decision == "approve" else
-                                  _("Request refused: the customer has been emailed."))
-            return redirect("admin:accounts_recoveryrequest_change", recovery.pk)
-        context = {**self.admin_site.each_context(request), "opts": self.model._meta,
-                   "original": recovery, "form": form, "decision": decision,
-                   "title": _("Approve the request") if decision == "approve"
-                   else _("Refuse the request")}
-        return render(request, "admin/accounts/recoveryrequest/decide.html", context)
+@admin.register(EmailChangeRequest)
+class EmailChangeRequestAdmin(DecisionAdminMixin, admin.ModelAdmin):
+    """State, times and attempts; never the code (only its hash exists, and it is hidden)."""
+
+    list_display = ("created_at", "user", "old_email", "new_email", "state", "due_at",
+                    "new_email_confirmed_at", "wrong_codes", "codes_sent")
+    list_filter = ("state",)
+    search_fields = ("user__nic_handle", "old_email", "new_email")
+    list_select_related = ("user",)
+    fields = ("user", "old_email", "new_email", "state", "created_at", "due_at",
+              "new_email_confirmed_at", "code_sent_at", "codes_sent", "wrong_codes",
+              "decided_at", "reason")
+    readonly_fields = fields
+    change_form_template = "admin/decision_change_form.html"
+    decisions = {
+        "abort": (_("Abort the change"),
+                  lambda obj, **kw: services.email_change_staff_abort(change=obj, **kw)),
+        "apply": (_("Apply the change now"),
+                  lambda obj, **kw: services.email_change_staff_apply(change=obj, **kw)),
+    }
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -589,3 +589,47 @@ def recovery_request_refuse(*, recovery, staff_user, reason, request=None):
         email_queue(template="recovery_refused", to=recovery.new_email, user=None,
                     language=recovery.user.language, context={"reason": reason})
     return recovery
+
+
+# --- support staff ------------------------------------------------------------------------
+
+def staff_account_changed(*, user, staff_user, what, request=None, **detail):
+    """A staff member changed this account: the security log keeps who, the customer is
+    told by email (a security notice, never switched off)."""
+    security_log(user=user, action=SecurityEvent.Action.STAFF_ACTION, request=request,
+                 actor=staff_user, what=what, **detail)
+    email_queue(template="staff_action", to=user.email, user=user,
+                context={"what": what, "detail": detail})
+
+
+def password_reset_send_by_staff(*, user, staff_user, request=None):
+    """Staff never set a password: they send the customer a reset link."""
+    with transaction.atomic():
+        security_log(user=user, action=SecurityEvent.Action.STAFF_ACTION, request=request,
+                     actor=staff_user, what="password_reset_sent")
+        email_queue(template="password_reset", to=user.email, user=user,
+                    context={"reset_path": password_reset_path(user),
+                             "valid_minutes": settings.PASSWORD_RESET_TIMEOUT // 60})
+
+
+def email_change_staff_abort(*, change, staff_user, reason, request=None):
+    with transaction.atomic():
+        change = EmailChangeRequest.objects.select_for_update().select_related("user").get(pk=change.pk)
+        if not _email_change_close(change, state=EmailChangeRequest.State.ABORTED,
+                                   now=timezone.now(), reason=f"support: {reason}",
+                                   request=request, actor=staff_user, notify=True):
+            raise EmailChangeError(_("This request is no longer pending."))
+    return change
+
+
+def email_change_staff_apply(*, change, staff_user, reason, request=None):
+    """Support applies a pending change at once (for instance after checking identity)."""
+    with transaction.atomic():
+        change = EmailChangeRequest.objects.select_for_update().select_related("user").get(pk=change.pk)
+        if not change.is_pending:
+            raise EmailChangeError(_("This request is no longer pending."))
+        if not _email_change_apply_or_abort(change, now=timezone.now(), request=request,
+                                            actor=staff_user, how=f"support: {reason}"):
+            raise EmailChangeError(_("The new address is now used by another account; the "
+                                     "request was aborted."))
+    return change
