@@ -9,6 +9,8 @@ from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import DateTimeField, F, OuterRef, Subquery, Value
+from django.db.models.functions import JSONObject, Lower
 from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -24,7 +26,8 @@ from accounts.models import (
 )
 from accounts.nic import nic_handle_candidate
 from accounts.security import security_log
-from notifications.services import email_queue, email_render
+from notifications.services import email_queue, email_queue_select, email_render
+from portal.db import insert_from_select
 from portal.ratelimit import rate_limit_hit
 from portal.requestinfo import client_ip
 
@@ -354,30 +357,90 @@ def email_changes_apply_due(*, now=None, batch_size=EMAIL_CHANGE_BATCH, max_batc
     """The 24-hour rule, for beat and `manage.py apply_due_email_changes`.
 
     1. In one transaction, lock a bounded batch of due requests (pending, due, new address
-       confirmed), skipping rows another run has locked.
-    2. Apply each one in a savepoint: a row that fails is aborted with its reason and
-       cannot wedge the batch.
-    3. Repeat until nothing is due. Two runs at once never apply one request twice: a row
-       is locked by one of them, and re-checked as pending once locked.
+       confirmed), skipping rows that a concurrent run holds: two runs never apply one
+       request twice.
+    2. Apply the batch with a few set-based statements (_email_changes_apply_batch); a
+       request that cannot apply (its new address is taken) is aborted on its own.
+    3. Repeat until nothing is due; memory stays bounded by the batch size.
     Returns the number of requests applied."""
     now = now or timezone.now()
     applied = batches = 0
     while max_batches is None or batches < max_batches:
         with transaction.atomic():
             due = list(
-                EmailChangeRequest.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("user")
+                EmailChangeRequest.objects.select_for_update(skip_locked=True)
                 .filter(state=EmailChangeRequest.State.TODO, due_at__lte=now,
                         new_email_confirmed_at__isnull=False)
-                .order_by("due_at")[:batch_size]
+                .order_by("due_at")
+                .values_list("pk", "user_id", "new_email")[:batch_size]
             )
             if not due:
                 break
-            for change in due:
-                if _email_change_apply_or_abort(change, now=now, how="24 hours without refusal"):
-                    applied += 1
+            applied += _email_changes_apply_batch(due, now=now)
         batches += 1
     return applied
+
+
+AUTO_APPLY_REASON = "24 hours without refusal"
+
+
+def _email_changes_apply_batch(due, *, now):
+    """Apply locked requests [(id, user_id, new_email)] inside the caller's transaction.
+
+    1. Set aside the requests whose new address is any account's address already, or is
+       wanted twice in the batch: they go one by one (and are aborted with a notice).
+    2. For the rest, in one statement each: mark the requests done, copy the new address
+       (and its confirmation time) onto the accounts, write the security log lines, and
+       queue the notices to the old and new addresses (rendered by the worker).
+    If the database still refuses (an address taken this very moment), fall back to one
+    by one for the whole batch."""
+    wanted = {}
+    set_aside = []
+    taken = set(User.objects.annotate(lower_email=Lower("email"))
+                .filter(lower_email__in=[new.lower() for _pk, _user, new in due])
+                .values_list("lower_email", flat=True))
+    for pk, user_id, new_email in due:
+        key = new_email.lower()
+        if key in taken or key in wanted:
+            set_aside.append(pk)
+        else:
+            wanted[key] = (pk, user_id)
+    ids = [pk for pk, _user_id in wanted.values()]
+    applied = 0
+    if ids:
+        try:
+            with transaction.atomic():
+                applied = _email_changes_apply_set(ids, now=now)
+        except IntegrityError:
+            set_aside += ids
+    for change in EmailChangeRequest.objects.select_related("user").filter(pk__in=set_aside):
+        if _email_change_apply_or_abort(change, now=now, how=AUTO_APPLY_REASON):
+            applied += 1
+    return applied
+
+
+def _email_changes_apply_set(ids, *, now):
+    changes = EmailChangeRequest.objects.filter(pk__in=ids)
+    requests_of_user = changes.filter(user_id=OuterRef("pk"))
+    user_ids = changes.values("user_id")
+    # The notices and log lines read the old address from the requests, so they are
+    # written before the accounts change.
+    insert_from_select(SecurityEvent, {
+        "user_id": F("user_id"), "action": Value(SecurityEvent.Action.EMAIL_CHANGED),
+        "user_agent": Value(""), "created_at": Value(now, output_field=DateTimeField()),
+        "detail": JSONObject(old_email=F("old_email"), new_email=F("new_email"),
+                             how=Value(AUTO_APPLY_REASON)),
+    }, changes)
+    for address in ("old_email", "new_email"):
+        email_queue_select(template="email_changed", source=changes, user=F("user_id"),
+                           to=F(address), language=F("user__language"),
+                           context={"old_email": F("old_email"), "new_email": F("new_email")})
+    User.objects.filter(pk__in=user_ids).update(
+        email=Subquery(requests_of_user.values("new_email")[:1]),
+        email_confirmed_at=Subquery(requests_of_user.values("new_email_confirmed_at")[:1]),
+    )
+    return changes.update(state=EmailChangeRequest.State.DONE, decided_at=now,
+                          reason=AUTO_APPLY_REASON)
 
 
 def email_changes_abort_unconfirmed(*, now=None, batch_size=EMAIL_CHANGE_BATCH):

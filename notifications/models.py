@@ -26,6 +26,9 @@ class OutboundEmail(models.Model):
     subject = models.CharField(_("subject"), max_length=255)
     body_text = models.TextField(_("text body"))
     body_html = models.TextField(_("HTML body"), blank=True)
+    # Rows queued in bulk are rendered by the worker: until then subject and bodies are
+    # empty and this holds the template's variables (JSON).
+    context = models.JSONField(_("template variables"), default=dict, blank=True)
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED
     )
@@ -46,6 +49,10 @@ class OutboundEmail(models.Model):
 
     def __str__(self):
         return f"{self.kind} to {self.to_address} ({self.status})"
+
+    @property
+    def is_rendered(self):
+        return bool(self.subject)
 
     @property
     def message_id(self):

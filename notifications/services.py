@@ -7,11 +7,13 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F
+from django.db.models import DateTimeField, F, Value
+from django.db.models.functions import JSONObject
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from notifications.models import OutboundEmail
+from portal.db import insert_from_select
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +85,8 @@ def email_deliver(*, email_id):
     ).update(status=OutboundEmail.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
     if not claimed:
         return False
-    email = OutboundEmail.objects.get(pk=email_id)
+    email = OutboundEmail.objects.select_related("user").get(pk=email_id)
+    email_render_stored(email)
     message = EmailMultiAlternatives(
         subject=email.subject,
         body=email.body_text,
@@ -146,3 +149,56 @@ def email_requeue_stale(*, now=None):
             _enqueue(pk)
             requeued += 1
     return requeued
+
+
+BULK_TASK_SIZE = 500
+
+
+def email_queue_select(*, template, source, user, to, language, context):
+    """Queue one email per row of the queryset `source` with a single INSERT ... SELECT.
+
+    `user`, `to` and `language` are expressions over the source rows (F("user_id")...),
+    `context` a dict of them, stored as JSON: the worker renders each row when it
+    delivers it (email_render_stored). One task message goes out per BULK_TASK_SIZE rows
+    once the transaction commits. Returns the new rows' ids."""
+    now = timezone.now()
+    stamp = Value(now, output_field=DateTimeField())
+    written = insert_from_select(OutboundEmail, {
+        "user_id": user, "kind": Value(template), "to_address": to, "language": language,
+        "subject": Value(""), "body_text": Value(""), "body_html": Value(""),
+        "context": JSONObject(**context), "status": Value(OutboundEmail.Status.QUEUED),
+        "attempts": Value(0), "last_error": Value(""), "created_at": stamp,
+        "next_attempt_at": stamp,
+    }, source)
+    ids = list(OutboundEmail.objects.filter(kind=template, created_at=now, subject="")
+               .order_by("pk").values_list("pk", flat=True))
+    if len(ids) < written:
+        log.warning("Queued %d %s emails but found %d", written, template, len(ids))
+    for start in range(0, len(ids), BULK_TASK_SIZE):
+        chunk = ids[start:start + BULK_TASK_SIZE]
+        transaction.on_commit(lambda chunk=chunk: _enqueue_many(chunk))
+    return ids
+
+
+def _enqueue_many(email_ids):
+    from notifications.tasks import deliver_emails_task
+
+    try:
+        deliver_emails_task.delay(email_ids)
+    except Exception:
+        log.warning("Could not enqueue %d emails; the re-queue job will pick them up",
+                    len(email_ids), exc_info=True)
+
+
+def email_render_stored(email):
+    """Render a row queued in bulk, once, in its language, and keep the result."""
+    if email.is_rendered:
+        return email
+    user = email.user
+    context = {"user": user, "nic_handle": user.nic_handle if user else "",
+               "base_url": settings.PORTAL_BASE_URL, **email.context}
+    email.subject, email.body_text, email.body_html = email_render(
+        template=email.kind, context=context, language=email.language)
+    OutboundEmail.objects.filter(pk=email.pk).update(
+        subject=email.subject, body_text=email.body_text, body_html=email.body_html)
+    return email

@@ -11,6 +11,14 @@ def deliver_email_task(self, email_id):
         raise self.retry(exc=exc, countdown=exc.retry_in.total_seconds()) from None
 
 
+@shared_task(acks_late=True)
+def deliver_emails_task(email_ids):
+    """Rows queued in bulk: each is delivered by its own task, so that retries, back-off
+    and time limits stay per email."""
+    for email_id in email_ids:
+        deliver_email_task.delay(email_id)
+
+
 @shared_task
 def requeue_stale_emails_task():
     return services.email_requeue_stale()

@@ -8,7 +8,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts import services
-from accounts.models import EmailChangeRequest, SecurityEvent, User
+from accounts.models import SecurityEvent, User
 from conftest import PASSWORD, make_customer
 
 pytestmark = pytest.mark.django_db

@@ -3,6 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import time_machine
+from django.core import mail
 from django.core.management import call_command
 from django.db import connection
 
@@ -41,10 +42,15 @@ def test_not_applied_at_23_hours_59_minutes(customer):
 
 
 @pytest.mark.django_db
-def test_applied_at_24_hours_1_minute_with_notices_to_both_addresses(customer):
+def test_applied_at_24_hours_1_minute_with_notices_to_both_addresses(
+    customer, django_capture_on_commit_callbacks
+):
+    customer.language = "es"
+    customer.save()
     request_change(customer, "new@example.com")
     OutboundEmail.objects.all().delete()
-    assert sweep(T0 + timedelta(hours=24, minutes=1)) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep(T0 + timedelta(hours=24, minutes=1)) == 1
     customer.refresh_from_db()
     assert customer.email == "new@example.com"
     assert customer.email_confirmed_at is not None
@@ -53,7 +59,9 @@ def test_applied_at_24_hours_1_minute_with_notices_to_both_addresses(customer):
     notices = OutboundEmail.objects.filter(kind="email_changed")
     assert sorted(notices.values_list("to_address", flat=True)) == [
         "daniel@example.org", "new@example.com"]
-    assert all(customer.nic_handle in n.body_text for n in notices)
+    assert all(n.status == "sent" and customer.nic_handle in n.body_text for n in notices)
+    assert sorted(m.to[0] for m in mail.outbox) == ["daniel@example.org", "new@example.com"]
+    assert all(n.language == "es" and "ha cambiado" in n.subject for n in notices)
     assert SecurityEvent.objects.filter(user=customer, action="email_changed").count() == 1
 
 
