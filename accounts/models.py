@@ -256,3 +256,27 @@ class RecoveryRequest(models.Model):
     @property
     def is_pending(self):
         return self.state == self.State.PENDING
+
+
+class PasswordResetAttempt(models.Model):
+    """Every "Forgotten password?" request, whether or not it matches an account. The web
+    request only writes this row; a worker looks the account up and sends the link, so
+    the response takes the same time either way (no timing tells them apart)."""
+
+    login = models.CharField(_("login entered"), max_length=254)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+", verbose_name=_("customer"))
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("password reset request")
+        verbose_name_plural = _("password reset requests")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["created_at"], condition=models.Q(processed_at=None),
+                                name="reset_attempt_unprocessed_idx")]
+
+    def __str__(self):
+        return f"{self.login} {self.created_at:%Y-%m-%d %H:%M}"

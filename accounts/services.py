@@ -20,16 +20,17 @@ from django.utils.translation import gettext as _
 from accounts.models import (
     EmailChangeRequest,
     IssuedNicHandle,
+    PasswordResetAttempt,
     RecoveryRequest,
     SecurityEvent,
     User,
 )
 from accounts.nic import nic_handle_candidate
 from accounts.security import security_log
-from notifications.services import email_queue, email_queue_select, email_render
+from notifications.services import email_queue, email_queue_select
 from portal.db import insert_from_select
 from portal.ratelimit import rate_limit_hit
-from portal.requestinfo import client_ip
+from portal.requestinfo import client_ip, user_agent
 
 log = logging.getLogger(__name__)
 
@@ -508,30 +509,69 @@ def password_reset_path(user):
 
 
 def password_reset_request(*, login, request=None):
-    """Send a single-use reset link to the account's primary address, if there is such an
-    account. The caller answers the same either way; rate limits count the same either way
-    (the account key falls back to what was typed), so they reveal nothing either."""
-    login = (login or "").strip().lower()
+    """Record a "Forgotten password?" request and hand it to a worker. The answer, the
+    work done here and the rate limits are the same whether or not an account matches
+    (the account key falls back to what was typed); password_reset_send does the rest."""
+    login = (login or "").strip().lower()[:254]
     _limit(f"reset-ip:{client_ip(request)}", RESET_LIMIT_PER_IP)
-    user = User.objects.filter(
-        **({"email__lower": login} if "@" in login else {"nic_handle__lower": login}),
-        is_active=True,
-    ).first()
-    _limit(f"reset-account:{user.pk if user else login}", RESET_LIMIT_PER_ACCOUNT)
-    context_user = user or User(first_name="-", nic_handle="-", email=login or "-")
-    context = {"reset_path": password_reset_path(context_user) if user else "/reset/-/-/",
-               "valid_minutes": settings.PASSWORD_RESET_TIMEOUT // 60}
-    if user is None:
-        # Spend about the time the real branch spends rendering the email, so that the
-        # response time does not tell whether the account exists.
-        email_render(template="password_reset", context={"user": context_user, **context},
-                     language=translation.get_language() or settings.LANGUAGE_CODE)
-        return None
+    account_key = User.objects.filter(
+        **({"email__lower": login} if "@" in login else {"nic_handle__lower": login})
+    ).values_list("pk", flat=True).first()
+    _limit(f"reset-account:{account_key or login}", RESET_LIMIT_PER_ACCOUNT)
     with transaction.atomic():
+        attempt = PasswordResetAttempt.objects.create(
+            login=login, ip_address=client_ip(request), user_agent=user_agent(request))
+        transaction.on_commit(lambda: _enqueue_password_reset(attempt.pk))
+    return attempt
+
+
+def _enqueue_password_reset(attempt_id):
+    from notifications.tasks import send_password_reset_task
+
+    try:
+        send_password_reset_task.delay(attempt_id)
+    except Exception:
+        log.warning("Could not enqueue reset request %s; the re-queue job will", attempt_id,
+                    exc_info=True)
+
+
+def password_reset_send(*, attempt_id):
+    """In the worker: claim the request, find the active account it names, log it and
+    queue the single-use link (valid PASSWORD_RESET_TIMEOUT) to the primary address."""
+    with transaction.atomic():
+        if not PasswordResetAttempt.objects.filter(pk=attempt_id, processed_at=None).update(
+            processed_at=timezone.now()
+        ):
+            return None
+        attempt = PasswordResetAttempt.objects.get(pk=attempt_id)
+        login = attempt.login
+        user = User.objects.filter(
+            **({"email__lower": login} if "@" in login else {"nic_handle__lower": login}),
+            is_active=True,
+        ).first()
+        if user is None:
+            return None
+        attempt.user = user
+        attempt.save(update_fields=["user"])
         security_log(user=user, action=SecurityEvent.Action.PASSWORD_RESET_REQUESTED,
-                     request=request)
-        email_queue(template="password_reset", to=user.email, user=user, context=context)
+                     ip_address=attempt.ip_address, user_agent_text=attempt.user_agent)
+        email_queue(template="password_reset", to=user.email, user=user,
+                    context={"reset_path": password_reset_path(user),
+                             "valid_minutes": settings.PASSWORD_RESET_TIMEOUT // 60})
     return user
+
+
+def password_resets_requeue_stale(*, now=None):
+    """Requests the broker lost (it was down at commit): hand them to a worker again.
+    Processing claims each one, so a request sent twice is still handled once."""
+    now = now or timezone.now()
+    stale = PasswordResetAttempt.objects.filter(
+        processed_at=None, created_at__lt=now - timedelta(minutes=2),
+        created_at__gt=now - timedelta(hours=1),
+    ).values_list("pk", flat=True)[:500]
+    for attempt_id in stale:
+        _enqueue_password_reset(attempt_id)
+    return len(stale)
 
 
 def password_changed(*, user, request=None, actor=None, how):

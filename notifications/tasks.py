@@ -30,3 +30,17 @@ def apply_due_email_changes_task():
     from accounts.services import email_changes_abort_unconfirmed, email_changes_apply_due
 
     return {"applied": email_changes_apply_due(), "aborted": email_changes_abort_unconfirmed()}
+
+
+@shared_task(acks_late=True)
+def send_password_reset_task(attempt_id):
+    from accounts.services import password_reset_send
+
+    password_reset_send(attempt_id=attempt_id)
+
+
+@shared_task
+def requeue_password_resets_task():
+    from accounts.services import password_resets_requeue_stale
+
+    return password_resets_requeue_stale()

@@ -1,5 +1,5 @@
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import time_machine
@@ -160,3 +160,32 @@ def test_the_link_of_another_customer_does_not_reset_mine(client, customer, othe
     other_customer.refresh_from_db()
     assert customer.check_password(PASSWORD)
     assert other_customer.check_password(NEW_PASSWORD)
+
+
+def test_every_request_is_recorded_for_support_whether_or_not_it_matched(customer, ask):
+    from accounts.models import PasswordResetAttempt
+
+    ask(customer.nic_handle.upper(), ip="203.0.113.5")
+    ask("ghost@example.org", ip="203.0.113.6")
+    rows = {a.login: (a.user, a.ip_address, a.processed_at is not None)
+            for a in PasswordResetAttempt.objects.all()}
+    assert rows == {customer.nic_handle.lower(): (customer, "203.0.113.5", True),
+                    "ghost@example.org": (None, "203.0.113.6", True)}
+
+
+def test_a_request_the_broker_lost_is_sent_by_the_requeue_job(customer, client,
+                                                              django_capture_on_commit_callbacks):
+    from accounts.models import PasswordResetAttempt
+    from accounts.services import password_resets_requeue_stale
+
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post("/password-reset/", {"login": customer.email})
+    assert mail.outbox == []
+    attempt = PasswordResetAttempt.objects.get()
+    with time_machine.travel(attempt.created_at + timedelta(minutes=3)):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert password_resets_requeue_stale() == 1
+    assert [m.to for m in mail.outbox] == [[customer.email]]
+    with django_capture_on_commit_callbacks(execute=True):
+        password_resets_requeue_stale(now=attempt.created_at + timedelta(minutes=4))
+    assert len(mail.outbox) == 1
