@@ -1,4 +1,5 @@
-"""Account workflows: creating a customer with a NIC handle, confirming the address."""
+"""Account workflows: creating a customer with a NIC handle, confirming the address,
+recording a login."""
 
 import logging
 
@@ -9,7 +10,8 @@ from django.utils import timezone
 from accounts.models import IssuedNicHandle, SecurityEvent, User
 from accounts.nic import nic_handle_candidate
 from accounts.security import security_log
-from notifications.services import email_queue
+from notifications.services import email_is_wanted, email_queue
+from portal.requestinfo import browser_and_system, client_ip, user_agent
 
 log = logging.getLogger(__name__)
 
@@ -92,3 +94,22 @@ def account_confirm_email(*, token, request=None):
                      email=user.email)
         user.refresh_from_db(fields=["email_confirmed_at"])
     return user
+
+
+def login_notify(*, user, request):
+    """After a successful login: a line in the security log, always, and in the same
+    transaction the login notification (NIC handle, time, IP address, browser and
+    system), unless the customer switched it off in the profile."""
+    now = timezone.now()
+    with transaction.atomic():
+        security_log(user=user, action=SecurityEvent.Action.LOGIN, request=request)
+        if not email_is_wanted(user=user, kind="login_notification"):
+            return None
+        browser, system = browser_and_system(user_agent(request))
+        return email_queue(
+            template="login_notification",
+            to=user.email,
+            user=user,
+            context={"when": now, "ip_address": client_ip(request) or "",
+                     "browser": browser, "system": system},
+        )

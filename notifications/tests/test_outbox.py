@@ -227,6 +227,19 @@ def test_a_sent_row_is_never_sent_again_by_a_late_duplicate_task(customer):
     assert len(mail.outbox) == 1
 
 
+def test_emails_are_dated_in_utc_whatever_the_active_time_zone(customer):
+    from datetime import datetime
+    from datetime import timezone as dt_timezone
+
+    when = datetime(2026, 11, 27, 17, 5, tzinfo=dt_timezone.utc)
+    with timezone.override("Asia/Tokyo"):
+        _subject, text, _html = services.email_render(
+            template="login_notification", language="en",
+            context={"user": customer, "nic_handle": customer.nic_handle, "when": when,
+                     "ip_address": "", "browser": "", "system": ""})
+    assert "5:05 p.m. (UTC)" in text
+
+
 def test_a_kind_the_customer_switched_off_is_not_queued(customer):
     customer.login_notifications = False
     row = services.email_queue(template="login_notification", to=customer.email, user=customer,
