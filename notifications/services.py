@@ -114,11 +114,11 @@ def _enqueue(email_id):
 
     try:
         deliver_email_task.delay(email_id)
-    except Exception:
+    except Exception as exc:
         # The broker is unreachable. The row is committed and queued; the re-queue beat
         # job will hand it to a worker later. The customer's request must not fail.
-        log.warning("Could not enqueue email %s; the re-queue job will pick it up", email_id,
-                    exc_info=True)
+        log.warning("Could not enqueue email %s (%s: %s); the re-queue job will pick it up",
+                    email_id, type(exc).__name__, exc)
 
 
 def email_deliver(*, email_id):

@@ -276,15 +276,16 @@ CELERY_BROKER_URL = envurl(
 )
 # Publishing a task must never hang a web request when the broker is down: the outbox
 # row is already committed and the re-queue beat job hands it over later. So no
-# reconnect-and-wait when publishing (max_retries 0: a refused connection fails at once),
-# and bounded socket waits (a frozen or unreachable Redis fails within seconds instead of
-# the operating system's minutes). The socket timeout stays above kombu's 1 s BRPOP poll.
-# The visibility timeout outlasts the longest retry countdown (an hour) plus the task's
-# time limit, so Redis does not hand a waiting retry to a second worker.
+# reconnect-and-wait when publishing (max_retries 0: a refused connection fails at
+# once), and bounded socket waits: an unreachable or frozen Redis fails within 2 or 3
+# seconds instead of the operating system's minutes, or for ever. The socket timeout
+# stays above kombu's 1 s BRPOP poll. The visibility timeout outlasts the longest retry
+# countdown (an hour) plus the task's time limit, so that Redis does not hand a waiting
+# retry to a second worker.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "max_retries": 0,
     "socket_connect_timeout": envint("BROKER_CONNECT_TIMEOUT", 2, minimum=1),
-    "socket_timeout": envint("BROKER_SOCKET_TIMEOUT", 5, minimum=2),
+    "socket_timeout": envint("BROKER_SOCKET_TIMEOUT", 3, minimum=2),
     "visibility_timeout": 2 * 3600,
 }
 if CELERY_BROKER_URL.startswith("filesystem://"):
