@@ -110,6 +110,7 @@ def email_queue(*, template, to, user=None, context=None, language=None):
 
 
 def _enqueue(email_id):
+    """Hand the row to a worker; False when the broker could not be reached."""
     from notifications.tasks import deliver_email_task
 
     try:
@@ -119,6 +120,8 @@ def _enqueue(email_id):
         # job will hand it to a worker later. The customer's request must not fail.
         log.warning("Could not enqueue email %s (%s: %s); the re-queue job will pick it up",
                     email_id, type(exc).__name__, exc)
+        return False
+    return True
 
 
 def email_deliver(*, email_id):
@@ -205,7 +208,9 @@ def email_requeue_stale(*, now=None):
        kills its worker cannot loop for ever; the others go back to the queue, due now.
     2. Queued rows overdue by STALE_AFTER never reached a worker. Each is claimed by
        moving its due time to `now` with a conditional update, so two concurrent runs
-       enqueue it once, then handed to the broker. At most REQUEUE_BATCH per run.
+       enqueue it once, then handed to the broker. At most REQUEUE_BATCH per run; the
+       run stops at the first row the broker does not take (it is down: the rest would
+       only wait for their timeouts), and that row is due again in STALE_AFTER.
     Returns how many rows were handed to the broker."""
     now = now or timezone.now()
     abandoned = OutboundEmail.objects.filter(
@@ -228,7 +233,8 @@ def email_requeue_stale(*, now=None):
         if OutboundEmail.objects.filter(
             pk=pk, status=OutboundEmail.Status.QUEUED, next_attempt_at=due_at
         ).update(next_attempt_at=now):
-            _enqueue(pk)
+            if not _enqueue(pk):
+                break
             requeued += 1
     if requeued:
         log.info("Re-queued %s email(s) the broker had lost", requeued)

@@ -255,3 +255,11 @@ def test_security_emails_can_never_be_switched_off(customer):
     for kind in services.SECURITY_KINDS:
         assert services.email_is_wanted(user=customer, kind=kind)
     assert not services.email_is_wanted(user=customer, kind="login_notification")
+
+
+def test_the_requeue_job_stops_at_the_first_row_the_broker_refuses(customer):
+    for _ in range(3):
+        queue_welcome(customer)
+    with mock.patch("notifications.services._enqueue", return_value=False) as enqueue:
+        assert email_requeue_stale(now=timezone.now() + timedelta(minutes=6)) == 0
+    assert enqueue.call_count == 1
