@@ -1,6 +1,8 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from notifications.models import OutboundEmail
@@ -52,11 +54,17 @@ def test_another_customers_emails_are_not_listed(customer_client, other_customer
 def test_the_list_costs_the_same_few_queries_however_many_emails(
     customer_client, customer, django_assert_max_num_queries
 ):
+    make_email(customer, "First")
+    with CaptureQueriesContext(connection) as one_email:
+        customer_client.get("/account/emails/")
     for number in range(30):
         make_email(customer, f"Email {number}")
-    with django_assert_max_num_queries(4):  # session, customer, count, page
+    with django_assert_max_num_queries(4):  # session, customer, count, one page of rows
         response = customer_client.get("/account/emails/")
     assert response.status_code == 200
+    with CaptureQueriesContext(connection) as many_emails:
+        customer_client.get("/account/emails/?page=2")
+    assert len(many_emails) == len(one_email)
 
 
 def test_the_detail_shows_the_text_body_and_the_html_body_in_a_sandbox(customer_client, customer):
