@@ -101,7 +101,8 @@ def test_html_in_the_user_agent_is_escaped_in_the_html_part(login, customer):
     ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
      "Chrome/131.0.0.0 Safari/537.36", "Chrome 131", "Linux"),
     ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 "
-     "(KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1", "Mobile Safari 17.2", "iOS 17.2"),
+     "(KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1",
+     "Mobile Safari 17.2", "iOS 17.2"),
     ("", "", ""),
 ])
 def test_the_user_agent_is_read_as_browser_and_system(header, browser, system):

@@ -209,7 +209,7 @@ class CeleryWorker(Service):
     def deliveries_done(self):
         """How many delivery tasks this worker has finished, whatever they did."""
         return sum(1 for line in self.log().splitlines()
-                   if "notifications.tasks.deliver_email_task[" in line and " succeeded in " in line)
+                   if "tasks.deliver_email_task[" in line and " succeeded in " in line)
 
 
 @contextmanager
