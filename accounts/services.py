@@ -1,4 +1,5 @@
-"""Account workflows: creating a customer with a NIC handle, confirming the address."""
+"""Account workflows: creating a customer with a NIC handle, confirming the address,
+recording a login."""
 
 import logging
 import math
@@ -27,10 +28,10 @@ from accounts.models import (
 )
 from accounts.nic import nic_handle_candidate
 from accounts.security import security_log
-from notifications.services import email_queue, email_queue_select
+from notifications.services import email_is_wanted, email_queue, email_queue_select
 from portal.db import insert_from_select
 from portal.ratelimit import rate_limit_hit
-from portal.requestinfo import client_ip, user_agent
+from portal.requestinfo import browser_and_system, client_ip, user_agent
 
 log = logging.getLogger(__name__)
 
@@ -736,3 +737,22 @@ def email_change_staff_apply(*, change, staff_user, reason, request=None):
             raise EmailChangeError(_("The new address is now used by another account; the "
                                      "request was aborted."))
     return change
+
+
+def login_notify(*, user, request):
+    """After a successful login: a line in the security log, always, and in the same
+    transaction the login notification (NIC handle, time, IP address, browser and
+    system), unless the customer switched it off in the profile."""
+    now = timezone.now()
+    with transaction.atomic():
+        security_log(user=user, action=SecurityEvent.Action.LOGIN, request=request)
+        if not email_is_wanted(user=user, kind="login_notification"):
+            return None
+        browser, system = browser_and_system(user_agent(request))
+        return email_queue(
+            template="login_notification",
+            to=user.email,
+            user=user,
+            context={"when": now, "ip_address": client_ip(request) or "",
+                     "browser": browser, "system": system},
+        )

@@ -91,6 +91,11 @@ class LoginView(auth_views.LoginView):
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.login_notify(user=form.get_user(), request=self.request)
+        return response
+
 
 @login_required
 def dashboard(request):

@@ -1,4 +1,5 @@
-"""Shared benchmark fixtures: a PostgreSQL server to measure on.
+"""Shared benchmark fixtures: a PostgreSQL server to measure on, and a file-backed
+SQLite test database that worker processes can open.
 
 With DATABASE_URL pointing at PostgreSQL, benchmarks create their databases there.
 Otherwise a private, throw-away cluster is started from Debian's PostgreSQL binaries."""
@@ -90,3 +91,15 @@ def fresh_postgres_database(postgres_server_url):
         with conn.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.close()
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """On SQLite, a test database in a file rather than in memory, so that a Celery
+    worker in another process can open it too."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        folder = tmp_path_factory.mktemp("bench-db")
+        database.setdefault("TEST", {})["NAME"] = str(folder / "portal-bench.sqlite3")

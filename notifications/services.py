@@ -1,5 +1,16 @@
-"""The outbox: queue an email with its cause, deliver it once, re-queue what got stuck."""
+"""The outbox: queue an email with its cause, deliver it once, re-queue what got stuck.
 
+What "once" means here. A worker claims a row (queued -> sending) with a conditional
+UPDATE before it talks to SMTP, so two workers never send the same row and a duplicate
+task message finds nothing to do. SMTP itself leaves one gap no client can close: when
+the server has accepted the message but the worker dies (or the database is unreachable)
+before the row is marked sent, the row stays `sending`. The re-queue job hands it back
+after SENDING_TIMEOUT and it goes out again, with the same Message-ID so that receiving
+servers and mail clients can fold the copy. That is a deliberate choice of at-least-once
+over at-most-once: a lost security notice is worse than a rare duplicate.
+"""
+
+import datetime
 import logging
 import smtplib
 from datetime import timedelta
@@ -18,9 +29,31 @@ from portal.db import insert_from_select
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+MAX_RETRY_DELAY = timedelta(hours=1)
+# A queued row this long overdue never reached a worker (broker down at commit, or the
+# task message was lost).
 STALE_AFTER = timedelta(minutes=5)
-SENDING_TIMEOUT = timedelta(minutes=15)
+# Well past the task's hard time limit (CELERY_TASK_TIME_LIMIT, 90 s): a row `sending`
+# for longer has no live worker behind it.
+SENDING_TIMEOUT = timedelta(minutes=5)
 REQUEUE_BATCH = 500
+
+# Kinds of email (template names) a customer can switch off, each with the User field
+# that switches it.
+OPTIONAL_KINDS = {
+    "login_notification": "login_notifications",
+}
+# Security notices: they always go out, whatever the customer's settings. No switch may
+# ever be added for them (a test keeps this set and OPTIONAL_KINDS apart).
+SECURITY_KINDS = frozenset({
+    "password_changed",
+    "password_reset",
+    "email_change_code",
+    "email_change_cancelled",
+    "email_changed",
+})
+
+WORKER_LOST = "The worker delivering this email stopped before recording the outcome."
 
 
 class TemporaryDeliveryError(Exception):
@@ -32,13 +65,24 @@ class TemporaryDeliveryError(Exception):
 
 
 def retry_delay(attempts):
-    """Exponential back-off: 30 s, 60 s, 120 s, ... capped at one hour."""
-    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+    """Exponential back-off after `attempts` failed tries: the base delay
+    (EMAIL_RETRY_BASE_DELAY, 30 s), then twice as long each time, at most an hour."""
+    seconds = settings.EMAIL_RETRY_BASE_DELAY * 2 ** max(attempts - 1, 0)
+    return min(timedelta(seconds=seconds), MAX_RETRY_DELAY)
+
+
+def email_is_wanted(*, user, kind):
+    """False only when the customer switched this kind of email off."""
+    if user is None or kind in SECURITY_KINDS:
+        return True
+    switch = OPTIONAL_KINDS.get(kind)
+    return switch is None or bool(getattr(user, switch))
 
 
 def email_render(*, template, context, language):
-    """Subject, text and HTML of `emails/<template>.*`, rendered in `language`."""
-    with translation.override(language):
+    """Subject, text and HTML of `emails/<template>.*`, rendered in `language`, with
+    times in UTC."""
+    with translation.override(language), timezone.override(datetime.timezone.utc):
         subject = render_to_string(f"emails/{template}.subject.txt", context)
         text = render_to_string(f"emails/{template}.txt", context)
         html = render_to_string(f"emails/{template}.html", context)
@@ -46,7 +90,11 @@ def email_render(*, template, context, language):
 
 
 def email_queue(*, template, to, user=None, context=None, language=None):
-    """Write an outbox row now and hand it to a worker once the transaction commits."""
+    """Write an outbox row now and hand it to a worker once the transaction commits.
+    Returns the row, or None (writing nothing) when the customer switched this kind of
+    email off."""
+    if not email_is_wanted(user=user, kind=template):
+        return None
     language = language or (user.language if user else settings.LANGUAGE_CODE)
     context = {
         "user": user,
@@ -64,25 +112,32 @@ def email_queue(*, template, to, user=None, context=None, language=None):
 
 
 def _enqueue(email_id):
+    """Hand the row to a worker; False when the broker could not be reached."""
     from notifications.tasks import deliver_email_task
 
     try:
         deliver_email_task.delay(email_id)
-    except Exception:
+    except Exception as exc:
         # The broker is unreachable. The row is committed and queued; the re-queue beat
         # job will hand it to a worker later. The customer's request must not fail.
-        log.warning("Could not enqueue email %s; the re-queue job will pick it up", email_id,
-                    exc_info=True)
+        log.warning("Could not enqueue email %s (%s: %s); the re-queue job will pick it up",
+                    email_id, type(exc).__name__, exc)
+        return False
+    return True
 
 
 def email_deliver(*, email_id):
-    """1. Claim the row (queued -> sending); stop if someone else has it or it is done.
-    2. Send it over the configured backend.
-    3. Mark it sent, or put it back in the queue with the error, or mark it failed."""
-    now = timezone.now()
+    """1. Claim the row (queued -> sending, one more attempt); stop if another worker has
+       it or it is already done.
+    2. Send it over the configured backend, with its stable Message-ID.
+    3. Mark it sent; or record the error and either fail it for good (the server refused
+       this recipient or this message with a 5xx, or this was the last attempt) or put
+       it back in the queue with a back-off, raising TemporaryDeliveryError so that the
+       task retries then."""
     claimed = OutboundEmail.objects.filter(
         pk=email_id, status=OutboundEmail.Status.QUEUED
-    ).update(status=OutboundEmail.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    ).update(status=OutboundEmail.Status.SENDING, claimed_at=timezone.now(),
+             attempts=F("attempts") + 1)
     if not claimed:
         return False
     email = OutboundEmail.objects.select_related("user").get(pk=email_id)
@@ -97,15 +152,9 @@ def email_deliver(*, email_id):
         message.attach_alternative(email.body_html, "text/html")
     try:
         message.send()
-    except smtplib.SMTPResponseException as exc:
-        permanent = 500 <= exc.smtp_code < 600
-        _record_failure(email, f"{exc.smtp_code} {exc.smtp_error!r}", permanent=permanent)
-    except smtplib.SMTPRecipientsRefused as exc:
-        codes = [code for code, _msg in exc.recipients.values()]
-        permanent = all(500 <= code < 600 for code in codes)
-        _record_failure(email, f"recipients refused: {exc.recipients!r}", permanent=permanent)
-    except (smtplib.SMTPException, OSError) as exc:
-        _record_failure(email, f"{type(exc).__name__}: {exc}", permanent=False)
+    except Exception as exc:  # whatever went wrong, the row must leave `sending`
+        permanent, error = describe_failure(exc)
+        _record_failure(email, error, permanent=permanent)
     else:
         OutboundEmail.objects.filter(pk=email.pk).update(
             status=OutboundEmail.Status.SENT, sent_at=timezone.now(), last_error=""
@@ -113,29 +162,70 @@ def email_deliver(*, email_id):
     return True
 
 
+def _text(value):
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+
+
+def describe_failure(exc):
+    """(permanent, description) of an exception raised while sending. Only a 5xx about
+    the recipient (RCPT) or the message itself (DATA) is permanent: a 5xx about our login
+    or sender address is a configuration problem that staff can fix before the last
+    attempt, and everything else (refused connection, timeout, 4xx) is temporary."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        refusals = [(address, code, _text(reply)) for address, (code, reply)
+                    in exc.recipients.items()]
+        permanent = bool(refusals) and all(500 <= code < 600 for _a, code, _r in refusals)
+        detail = "; ".join(f"{address}: {code} {reply}" for address, code, reply in refusals)
+        return permanent, f"Recipient refused: {detail}"
+    if isinstance(exc, smtplib.SMTPDataError):
+        return (500 <= exc.smtp_code < 600,
+                f"Message refused: {exc.smtp_code} {_text(exc.smtp_error)}")
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return False, f"{type(exc).__name__}: {exc.smtp_code} {_text(exc.smtp_error)}"
+    return False, f"{type(exc).__name__}: {exc}"
+
+
 def _record_failure(email, error, *, permanent):
     if permanent or email.attempts >= MAX_ATTEMPTS:
         OutboundEmail.objects.filter(pk=email.pk).update(
             status=OutboundEmail.Status.FAILED, last_error=error
         )
-        log.error("Email %s failed for good: %s", email.pk, error)
+        log.error("Email %s failed for good after %s attempt(s): %s",
+                  email.pk, email.attempts, error)
         return
     delay = retry_delay(email.attempts)
     OutboundEmail.objects.filter(pk=email.pk).update(
         status=OutboundEmail.Status.QUEUED, last_error=error,
         next_attempt_at=timezone.now() + delay,
     )
+    log.warning("Email %s not sent (attempt %s), next try in %s: %s",
+                email.pk, email.attempts, delay, error)
     raise TemporaryDeliveryError(error, retry_in=delay)
 
 
 def email_requeue_stale(*, now=None):
-    """Hand back to the workers what the broker lost: queued rows whose attempt is long
-    overdue (the broker was down at commit) and rows stuck in `sending` (a worker died).
-    Each row is claimed with a conditional update, so concurrent runs enqueue it once."""
+    """Hand back to the workers what the broker lost.
+
+    1. Rows `sending` for longer than SENDING_TIMEOUT lost their worker (killed, or past
+       its hard time limit). Those on their last attempt fail, so that an email that
+       kills its worker cannot loop for ever; the others go back to the queue, due now.
+    2. Queued rows overdue by STALE_AFTER never reached a worker. Each is claimed by
+       moving its due time to `now` with a conditional update, so two concurrent runs
+       enqueue it once, then handed to the broker. At most REQUEUE_BATCH per run; the
+       run stops at the first row the broker does not take (it is down: the rest would
+       only wait for their timeouts), and that row is due again in STALE_AFTER.
+    Returns how many rows were handed to the broker."""
     now = now or timezone.now()
-    OutboundEmail.objects.filter(
+    abandoned = OutboundEmail.objects.filter(
         status=OutboundEmail.Status.SENDING, claimed_at__lt=now - SENDING_TIMEOUT
-    ).update(status=OutboundEmail.Status.QUEUED, next_attempt_at=F("claimed_at"))
+    )
+    abandoned.filter(attempts__gte=MAX_ATTEMPTS).update(
+        status=OutboundEmail.Status.FAILED, last_error=WORKER_LOST
+    )
+    abandoned.update(
+        status=OutboundEmail.Status.QUEUED, next_attempt_at=F("claimed_at"),
+        last_error=WORKER_LOST,
+    )
     due = list(
         OutboundEmail.objects.filter(
             status=OutboundEmail.Status.QUEUED, next_attempt_at__lt=now - STALE_AFTER
@@ -146,8 +236,11 @@ def email_requeue_stale(*, now=None):
         if OutboundEmail.objects.filter(
             pk=pk, status=OutboundEmail.Status.QUEUED, next_attempt_at=due_at
         ).update(next_attempt_at=now):
-            _enqueue(pk)
+            if not _enqueue(pk):
+                break
             requeued += 1
+    if requeued:
+        log.info("Re-queued %s email(s) the broker had lost", requeued)
     return requeued
 
 

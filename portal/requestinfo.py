@@ -1,6 +1,7 @@
 """What a request says about where it comes from, for logs and notices."""
 
 from django.conf import settings
+from ua_parser import parse_os, parse_user_agent
 
 
 def client_ip(request):
@@ -20,3 +21,20 @@ def user_agent(request):
     if request is None:
         return ""
     return request.META.get("HTTP_USER_AGENT", "")[:300]
+
+
+def browser_and_system(user_agent_string):
+    """("Firefox 133", "Windows 10") from a User-Agent header, read with the uap-core
+    rules that ua-parser keeps up to date; "" for a part it does not recognise."""
+    user_agent_string = user_agent_string or ""
+    return (_name_and_version(parse_user_agent(user_agent_string), depth=2),
+            _name_and_version(parse_os(user_agent_string), depth=3))
+
+
+def _name_and_version(part, *, depth):
+    if part is None or not part.family or part.family == "Other":
+        return ""
+    numbers = [n for n in (part.major, part.minor, part.patch)[:depth] if n]
+    while len(numbers) > 1 and numbers[-1] == "0":  # "Chrome 131", not "Chrome 131.0.0"
+        numbers.pop()
+    return " ".join([part.family, ".".join(numbers)]).strip()

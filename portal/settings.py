@@ -276,21 +276,37 @@ EMAIL_FILE_PATH = VAR_DIR / "mail"
 CELERY_BROKER_URL = envurl(
     "CELERY_BROKER_URL", "filesystem://", schemes={"filesystem", "redis", "rediss", "memory"}
 )
+# Publishing a task must never hang a web request when the broker is down: the outbox
+# row is already committed and the re-queue beat job hands it over later. So no
+# reconnect-and-wait when publishing (max_retries 0: a refused connection fails at
+# once), and bounded socket waits: an unreachable or frozen Redis fails within 2 or 3
+# seconds instead of the operating system's minutes, or for ever. The socket timeout
+# stays above kombu's 1 s BRPOP poll. The visibility timeout outlasts the longest retry
+# countdown (an hour) plus the task's time limit, so that Redis does not hand a waiting
+# retry to a second worker.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 0,
+    "socket_connect_timeout": envint("BROKER_CONNECT_TIMEOUT", 2, minimum=1),
+    "socket_timeout": envint("BROKER_SOCKET_TIMEOUT", 3, minimum=2),
+    "visibility_timeout": 2 * 3600,
+}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
+    CELERY_BROKER_TRANSPORT_OPTIONS.update({
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
         "control_folder": str(VAR_DIR / "broker-control"),
-    }
-else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    })
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_IGNORE_RESULT = True
+# A task is acknowledged when it ends, and handed back to the broker when its worker
+# process dies; each worker reserves one task at a time. The hard time limit also bounds
+# how long a row can legitimately stay `sending` (see notifications.services).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -313,10 +329,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
 }
-# Publishing a task must never hang a web request when the broker is down: the outbox
-# row is already committed and the beat job re-queues it.
-CELERY_BROKER_TRANSPORT_OPTIONS.setdefault("max_retries", 1)
-CELERY_TASK_PUBLISH_RETRY = False
+
+# First delay before an email is tried again after SMTP failed (doubled at each attempt,
+# capped at an hour; see notifications.services).
+EMAIL_RETRY_BASE_DELAY = envint("EMAIL_RETRY_BASE_DELAY", 30, minimum=1, maximum=3600)
 
 LOGGING = {
     "version": 1,

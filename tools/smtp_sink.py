@@ -1,10 +1,12 @@
 """A real SMTP server for tests and CI that keeps every message it accepts.
 
-    python tools/smtp_sink.py --port 2525 --dir var/smtp-sink [--delay 2]
+    python tools/smtp_sink.py --port 2525 --dir var/smtp-sink [--delay 2] [--rcpt-delay 30]
 
 Each message is written to DIR as one .eml file (written aside, then renamed, so a
 reader never sees half a message). --delay makes the server wait before answering each
-DATA, like a slow relay.
+DATA, like a slow relay. --rcpt-delay makes it wait before accepting each recipient,
+that is before any message can be accepted: a client killed meanwhile leaves nothing
+behind. Each RCPT is logged on stdout when it arrives.
 """
 
 import argparse
@@ -19,10 +21,18 @@ from aiosmtpd.controller import Controller
 
 
 class KeepEverything:
-    def __init__(self, folder, delay):
+    def __init__(self, folder, delay, rcpt_delay=0.0):
         self.folder = folder
         self.delay = delay
+        self.rcpt_delay = rcpt_delay
         self.counter = itertools.count(1)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        print(f"RCPT {address}", flush=True)
+        if self.rcpt_delay:
+            await asyncio.sleep(self.rcpt_delay)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         if self.delay:
@@ -44,10 +54,11 @@ def main():
     parser.add_argument("--port", type=int, default=2525)
     parser.add_argument("--dir", required=True, type=Path)
     parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--rcpt-delay", type=float, default=0.0)
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
-    controller = Controller(KeepEverything(args.dir, args.delay), hostname=args.host,
-                            port=args.port)
+    controller = Controller(KeepEverything(args.dir, args.delay, args.rcpt_delay),
+                            hostname=args.host, port=args.port)
     controller.start()
     print(f"SMTP sink on {args.host}:{args.port}, messages in {args.dir}", flush=True)
     signal.sigwait({signal.SIGINT, signal.SIGTERM})

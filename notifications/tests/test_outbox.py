@@ -131,3 +131,135 @@ def test_the_console_backend_keeps_a_copy_under_var_mail(settings, tmp_path, cus
     files = list(tmp_path.glob("*.eml"))
     assert len(files) == 1
     assert customer.nic_handle in files[0].read_text()
+
+
+def send_failing_with(row, error):
+    with mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=error):
+        try:
+            email_deliver(email_id=row.pk)
+        except services.TemporaryDeliveryError:
+            pass
+    row.refresh_from_db()
+    return row
+
+
+@pytest.mark.parametrize("error", [
+    smtplib.SMTPRecipientsRefused({"daniel@example.org": (450, b"mailbox busy")}),
+    smtplib.SMTPServerDisconnected("Connection unexpectedly closed"),
+    TimeoutError("timed out"),
+    smtplib.SMTPAuthenticationError(535, b"bad credentials"),
+    smtplib.SMTPSenderRefused(553, b"sender not allowed", "no-reply@portal.example"),
+], ids=["4xx-recipient", "disconnected", "timeout", "5xx-login", "5xx-sender"])
+def test_a_failure_that_is_not_about_this_recipient_or_message_is_retried(customer, error):
+    row = send_failing_with(queue_welcome(customer), error)
+    assert row.status == OutboundEmail.Status.QUEUED
+    assert row.attempts == 1 and row.last_error
+
+
+def test_a_message_refused_with_a_5xx_fails_at_once(customer):
+    row = send_failing_with(queue_welcome(customer), smtplib.SMTPDataError(554, b"rejected"))
+    assert row.status == OutboundEmail.Status.FAILED
+    assert row.last_error == "Message refused: 554 rejected"
+
+
+def test_an_unexpected_error_does_not_leave_the_row_sending(customer):
+    row = send_failing_with(queue_welcome(customer), ValueError("bad header"))
+    assert row.status == OutboundEmail.Status.QUEUED
+    assert row.last_error == "ValueError: bad header"
+
+
+def test_the_message_id_stays_the_same_across_attempts(customer):
+    row = send_failing_with(queue_welcome(customer), ConnectionRefusedError("refused"))
+    assert email_deliver(email_id=row.pk) is True
+    assert mail.outbox[0].extra_headers["Message-ID"] == row.message_id
+    assert row.message_id.startswith(f"<outbox-{row.pk}@")
+
+
+def test_the_back_off_starts_from_the_configured_delay(settings):
+    settings.EMAIL_RETRY_BASE_DELAY = 1
+    assert [services.retry_delay(n).total_seconds() for n in (1, 2, 3, 13)] == [1, 2, 4, 3600]
+
+
+def test_the_task_asks_celery_to_retry_after_the_back_off(customer):
+    from celery.exceptions import Retry
+
+    from notifications.tasks import deliver_email_task
+
+    row = queue_welcome(customer)
+    with mock.patch("django.core.mail.EmailMultiAlternatives.send",
+                    side_effect=ConnectionRefusedError("refused")), \
+            mock.patch.object(deliver_email_task, "retry", side_effect=Retry()) as retry:
+        with pytest.raises(Retry):
+            deliver_email_task(row.pk)
+    assert retry.call_args.kwargs["countdown"] == 30
+
+
+def test_the_requeue_job_fails_a_row_that_lost_its_worker_on_its_last_attempt(customer):
+    row = queue_welcome(customer)
+    OutboundEmail.objects.filter(pk=row.pk).update(
+        status=OutboundEmail.Status.SENDING, claimed_at=timezone.now(),
+        attempts=services.MAX_ATTEMPTS)
+    with mock.patch("notifications.services._enqueue") as enqueue:
+        assert email_requeue_stale(now=timezone.now() + timedelta(minutes=6)) == 0
+    enqueue.assert_not_called()
+    row.refresh_from_db()
+    assert row.status == OutboundEmail.Status.FAILED
+    assert row.last_error == services.WORKER_LOST
+
+
+def test_the_requeue_job_leaves_a_row_being_sent_alone(customer):
+    row = queue_welcome(customer)
+    OutboundEmail.objects.filter(pk=row.pk).update(
+        status=OutboundEmail.Status.SENDING, claimed_at=timezone.now(), attempts=1)
+    with mock.patch("notifications.services._enqueue") as enqueue:
+        assert email_requeue_stale(now=timezone.now() + timedelta(minutes=2)) == 0
+    enqueue.assert_not_called()
+    row.refresh_from_db()
+    assert row.status == OutboundEmail.Status.SENDING
+
+
+def test_a_sent_row_is_never_sent_again_by_a_late_duplicate_task(customer):
+    row = queue_welcome(customer)
+    email_deliver(email_id=row.pk)
+    with mock.patch("notifications.services._enqueue"):
+        email_requeue_stale(now=timezone.now() + timedelta(days=1))
+    assert email_deliver(email_id=row.pk) is False
+    assert len(mail.outbox) == 1
+
+
+def test_emails_are_dated_in_utc_whatever_the_active_time_zone(customer):
+    from datetime import datetime
+    from datetime import timezone as dt_timezone
+
+    when = datetime(2026, 11, 27, 17, 5, tzinfo=dt_timezone.utc)
+    with timezone.override("Asia/Tokyo"):
+        _subject, text, _html = services.email_render(
+            template="login_notification", language="en",
+            context={"user": customer, "nic_handle": customer.nic_handle, "when": when,
+                     "ip_address": "", "browser": "", "system": ""})
+    assert "5:05 p.m. (UTC)" in text
+
+
+def test_a_kind_the_customer_switched_off_is_not_queued(customer):
+    customer.login_notifications = False
+    row = services.email_queue(template="login_notification", to=customer.email, user=customer,
+                               context={"when": timezone.now()})
+    assert row is None
+    assert not OutboundEmail.objects.exists()
+
+
+def test_security_emails_can_never_be_switched_off(customer):
+    assert not services.SECURITY_KINDS & set(services.OPTIONAL_KINDS)
+    for field in services.OPTIONAL_KINDS.values():
+        setattr(customer, field, False)
+    for kind in services.SECURITY_KINDS:
+        assert services.email_is_wanted(user=customer, kind=kind)
+    assert not services.email_is_wanted(user=customer, kind="login_notification")
+
+
+def test_the_requeue_job_stops_at_the_first_row_the_broker_refuses(customer):
+    for _ in range(3):
+        queue_welcome(customer)
+    with mock.patch("notifications.services._enqueue", return_value=False) as enqueue:
+        assert email_requeue_stale(now=timezone.now() + timedelta(minutes=6)) == 0
+    assert enqueue.call_count == 1
