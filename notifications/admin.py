@@ -1,19 +1,29 @@
 from django.contrib import admin
 from django.template.defaultfilters import truncatechars
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from notifications import services
 from notifications.models import OutboundEmail
 
 
 @admin.register(OutboundEmail)
 class OutboundEmailAdmin(admin.ModelAdmin):
+    """The outbox: status, attempts and the last error; the body as the customer got it;
+    a resend action. Rows are never edited by hand."""
+
     list_display = ("created_at", "kind", "to_address", "user", "status", "attempts",
                     "sent_at", "error_summary")
     list_filter = ("status", "kind")
     search_fields = ("to_address", "user__nic_handle", "subject")
     list_select_related = ("user",)
-    readonly_fields = [field.name for field in OutboundEmail._meta.fields]
     date_hierarchy = "created_at"
+    show_full_result_count = False
+    actions = ["resend"]
+    fields = ("user", "kind", "to_address", "language", "subject", "status", "attempts",
+              "last_error", "created_at", "next_attempt_at", "claimed_at", "sent_at",
+              "rendered_text", "rendered_html")
+    readonly_fields = fields
 
     def has_add_permission(self, request):
         return False
@@ -21,6 +31,34 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_resend_permission(self, request):
+        return request.user.has_perm("notifications.change_outboundemail")
+
     @admin.display(description=_("last error"))
     def error_summary(self, obj):
         return truncatechars(obj.last_error, 80)
+
+    @admin.display(description=_("text body"))
+    def rendered_text(self, obj):
+        services.email_render_stored(obj)
+        return format_html('<pre style="white-space: pre-wrap">{}</pre>', obj.body_text)
+
+    @admin.display(description=_("HTML body"))
+    def rendered_html(self, obj):
+        services.email_render_stored(obj)
+        if not obj.body_html:
+            return "—"
+        # Shown in a sandboxed frame: nothing in the email can run in the admin.
+        return format_html('<iframe sandbox="" srcdoc="{}" style="width:100%;height:480px;'
+                           'border:1px solid #ccc"></iframe>', obj.body_html)
+
+    @admin.action(description=_("Resend the selected emails"), permissions=["resend"])
+    def resend(self, request, queryset):
+        count = 0
+        for email in queryset.select_related("user"):
+            services.email_resend(email=email, staff_user=request.user, request=request)
+            count += 1
+        self.message_user(request, _("%(count)d email(s) queued again.") % {"count": count})

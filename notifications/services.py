@@ -295,3 +295,28 @@ def email_render_stored(email):
     OutboundEmail.objects.filter(pk=email.pk).update(
         subject=email.subject, body_text=email.body_text, body_html=email.body_html)
     return email
+
+
+def email_resend(*, email, staff_user, request=None):
+    """Support sends an email again. A failed row goes back to the queue as it is; a sent
+    one is copied into a new row (the history keeps both). Logged with the agent's name."""
+    from accounts.models import SecurityEvent
+    from accounts.security import security_log
+
+    email_render_stored(email)
+    with transaction.atomic():
+        if email.status == OutboundEmail.Status.FAILED:
+            OutboundEmail.objects.filter(pk=email.pk, status=OutboundEmail.Status.FAILED).update(
+                status=OutboundEmail.Status.QUEUED, attempts=0, next_attempt_at=timezone.now())
+            row = email
+        else:
+            row = OutboundEmail.objects.create(
+                user=email.user, kind=email.kind, to_address=email.to_address,
+                language=email.language, subject=email.subject, body_text=email.body_text,
+                body_html=email.body_html)
+        if email.user is not None:
+            security_log(user=email.user, action=SecurityEvent.Action.STAFF_ACTION,
+                         request=request, actor=staff_user, what="email_resent",
+                         email=email.pk, kind=email.kind)
+        transaction.on_commit(lambda: _enqueue(row.pk))
+    return row

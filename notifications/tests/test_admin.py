@@ -1,33 +1,67 @@
 import pytest
+from django.contrib.auth.models import Group
+from django.core import mail
+from django.test import Client
 
-from accounts.models import User
+from conftest import make_customer
 from notifications.models import OutboundEmail
-from notifications.tests.test_email_history import make_email
+from notifications.services import email_deliver, email_queue
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def staff_client(client):
-    staff = User.objects.create_superuser(email="support@portal.example",
-                                          password="staff-portal-2026")
-    client.force_login(staff)
+def agent_client(db):
+    agent = make_customer("agent@portal.example", first_name="Alex", last_name="Agent")
+    agent.is_staff = True
+    agent.save()
+    agent.groups.add(Group.objects.get(name="Support"))
+    client = Client()
+    client.force_login(agent)
     return client
 
 
-def test_staff_see_a_failed_email_with_its_last_error(staff_client, customer):
-    make_email(customer, "Welcome", status=OutboundEmail.Status.FAILED, attempts=8,
-               last_error="Recipient refused: daniel@example.org: 550 no such user")
-    page = staff_client.get("/admin/notifications/outboundemail/?status__exact=failed")
-    assert page.status_code == 200
-    text = page.content.decode()
-    assert "550 no such user" in text and customer.email in text
+def welcome(user):
+    return email_queue(template="account_created", to=user.email, user=user,
+                       context={"confirm_path": "/signup/confirm/x/"})
 
 
-def test_staff_can_read_an_email_but_not_change_it(staff_client, customer):
-    email = make_email(customer, "Welcome")
-    page = staff_client.get(f"/admin/notifications/outboundemail/{email.pk}/change/")
-    assert page.status_code == 200
-    assert "Text of Welcome" in page.content.decode()
-    assert staff_client.post(f"/admin/notifications/outboundemail/{email.pk}/change/",
-                             {"subject": "Changed"}).status_code == 403
+def test_an_agent_sees_status_attempts_error_and_the_rendered_body(agent_client, customer):
+    row = welcome(customer)
+    OutboundEmail.objects.filter(pk=row.pk).update(status="failed", attempts=8,
+                                                   last_error="550 mailbox unavailable")
+    listing = agent_client.get("/admin/notifications/outboundemail/").content.decode()
+    assert "550 mailbox unavailable" in listing and customer.email in listing
+    page = agent_client.get(f"/admin/notifications/outboundemail/{row.pk}/change/").content.decode()
+    assert customer.nic_handle in page
+    assert 'sandbox=""' in page and "<script" not in page.split("srcdoc")[1][:50]
+
+
+def test_an_agent_resends_a_failed_email(agent_client, customer, django_capture_on_commit_callbacks):
+    row = welcome(customer)
+    OutboundEmail.objects.filter(pk=row.pk).update(status="failed", attempts=8)
+    with django_capture_on_commit_callbacks(execute=True):
+        agent_client.post("/admin/notifications/outboundemail/",
+                          {"action": "resend", "_selected_action": [row.pk]})
+    row.refresh_from_db()
+    assert row.status == "sent" and len(mail.outbox) == 1
+    assert customer.security_events.filter(action="staff_action").exists()
+
+
+def test_resending_a_sent_email_makes_a_new_row(agent_client, customer, django_capture_on_commit_callbacks):
+    row = welcome(customer)
+    email_deliver(email_id=row.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        agent_client.post("/admin/notifications/outboundemail/",
+                          {"action": "resend", "_selected_action": [row.pk]})
+    assert OutboundEmail.objects.filter(user=customer, kind="account_created").count() == 2
+    assert len(mail.outbox) == 2
+
+
+def test_outbox_rows_cannot_be_edited_or_deleted(agent_client, customer):
+    row = welcome(customer)
+    agent_client.post(f"/admin/notifications/outboundemail/{row.pk}/change/", {"subject": "x"})
+    assert agent_client.post(f"/admin/notifications/outboundemail/{row.pk}/delete/",
+                             {"post": "yes"}).status_code == 403
+    row.refresh_from_db()
+    assert row.subject != "x"
