@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -271,6 +272,14 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-stale-emails": {
         "task": "notifications.tasks.requeue_stale_emails_task",
         "schedule": 60.0,
+    },
+    "billing-issue-renewals": {
+        "task": "billing.tasks.issue_renewals_task",
+        "schedule": crontab(hour=3, minute=0),
+    },
+    "billing-expire-services": {
+        "task": "billing.tasks.expire_services_task",
+        "schedule": crontab(hour=3, minute=30),
     },
 }
 # Publishing a task must never hang a web request when the broker is down: the outbox
