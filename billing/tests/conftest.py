@@ -40,3 +40,22 @@ def place_order(customer, product, period="year", name="example.com", now=NOW):
     order = order_place(customer=customer, product=product, period=period,
                         service_name=name, now=now)
     return order, order.invoice, order.lines.get().service
+
+
+def bulk_invoices(customer, count, *, year=2026, start=1):
+    """`count` issued invoices for `customer`, written in one go (for list and query-count
+    tests; they have no lines)."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from billing.models import Invoice
+
+    first_day = datetime(year, 1, 1, 8, 0, tzinfo=timezone.utc)
+    return Invoice.objects.bulk_create([
+        Invoice(customer=customer, kind=Invoice.Kind.RENEWAL, status=Invoice.Status.ISSUED,
+                created_at=first_day, issued_at=first_day + timedelta(minutes=n),
+                due_at=first_day, year=year, sequence=n, number=f"FR{year}-{n:06d}",
+                customer_nic_handle=customer.nic_handle, subtotal=Decimal("10.00"),
+                tax_total=Decimal("2.00"), total=Decimal("12.00"))
+        for n in range(start, start + count)
+    ], batch_size=500)
