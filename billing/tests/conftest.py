@@ -1,11 +1,12 @@
 """Billing test helpers: the seeded catalogue, a staff member, orders placed the way the
 order form places them, and invoices stored under a temporary MEDIA_ROOT."""
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 
-from billing.models import Product
+from billing.models import Invoice, Product
 from billing.services import order_place
 from conftest import make_customer
 
@@ -18,14 +19,28 @@ def media_root(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
+# The catalogue seeded by migration 0002, re-created when a transactional test has
+# flushed the tables before.
+CATALOGUE = {
+    "web-hosting": {"name": "Web hosting", "kind": "hosting", "price_monthly": Decimal("4.99"),
+                    "price_yearly": Decimal("49.90"), "position": 20},
+    "domain-com": {"name": "Domain name .com", "kind": "domain", "domain_suffix": ".com",
+                   "price_yearly": Decimal("12.99"), "position": 10},
+}
+
+
+def catalogue_product(code):
+    return Product.objects.get_or_create(code=code, defaults=CATALOGUE[code])[0]
+
+
 @pytest.fixture
 def hosting(db):
-    return Product.objects.get(code="web-hosting")
+    return catalogue_product("web-hosting")
 
 
 @pytest.fixture
 def domain(db):
-    return Product.objects.get(code="domain-com")
+    return catalogue_product("domain-com")
 
 
 @pytest.fixture
@@ -45,11 +60,6 @@ def place_order(customer, product, period="year", name="example.com", now=NOW):
 def bulk_invoices(customer, count, *, year=2026, start=1):
     """`count` issued invoices for `customer`, written in one go (for list and query-count
     tests; they have no lines)."""
-    from datetime import timedelta
-    from decimal import Decimal
-
-    from billing.models import Invoice
-
     first_day = datetime(year, 1, 1, 8, 0, tzinfo=timezone.utc)
     return Invoice.objects.bulk_create([
         Invoice(customer=customer, kind=Invoice.Kind.RENEWAL, status=Invoice.Status.ISSUED,
