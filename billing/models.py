@@ -262,7 +262,9 @@ class Invoice(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["customer", "-year", "-sequence"], name="invoice_customer_idx"),
+            # Covers the invoice list: per-year counts and pages without reading rows.
+            models.Index(fields=["customer", "status", "-year", "-sequence"],
+                         name="invoice_customer_idx"),
         ]
 
     def __str__(self):

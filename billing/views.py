@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -91,19 +92,30 @@ def order_new(request):
     return redirect("billing:order", pk=order.pk)
 
 
+class CountedPaginator(Paginator):
+    """A paginator given its count, already known from the per-year totals."""
+
+    def __init__(self, object_list, per_page, *, count):
+        super().__init__(object_list, per_page)
+        self.count = count  # shadows the cached property: no COUNT query
+
+
 @login_required
 def invoices_list(request):
+    """Four queries whatever the number of invoices: session, user, the years with their
+    invoice counts (which also give the paginator its count), and the page's rows."""
     invoices = Invoice.objects.filter(customer=request.user, status=Invoice.Status.ISSUED)
-    years = list(invoices.order_by("-year").values_list("year", flat=True).distinct())
-    form = InvoiceFilterForm(request.GET or None, years=years)
+    years = list(invoices.values_list("year").annotate(count=Count("pk")).order_by("-year"))
+    form = InvoiceFilterForm(request.GET or None, years=[year for year, _count in years])
     year = form.cleaned_data["year"] if form.is_valid() else None
     if year:
         invoices = invoices.filter(year=year)
-    invoices = invoices.only(
-        "number", "issued_at", "due_at", "kind", "total", "currency", "paid_at", "year", "sequence"
-    ).order_by("-year", "-sequence")
+    rows = invoices.order_by("-year", "-sequence").values(
+        "number", "issued_at", "kind", "total", "currency", "paid_at")
+    count = sum(n for y, n in years if y == year or not year)
+    page = CountedPaginator(rows, PAGE_SIZE, count=count).get_page(request.GET.get("page"))
     return render(request, "billing/invoices.html", {
-        "page": _page(request, invoices), "form": form, "year": year,
+        "page": page, "years": years, "year": year,
         "query": urlencode({"year": year}) if year else "",
     })
 
