@@ -255,9 +255,11 @@ class Invoice(models.Model):
         verbose_name = _("invoice")
         verbose_name_plural = _("invoices")
         constraints = [
-            models.UniqueConstraint(fields=["year", "sequence"], name="invoice_year_sequence_unique"),
+            models.UniqueConstraint(fields=["year", "sequence"],
+                                    name="invoice_year_sequence_unique"),
             models.CheckConstraint(
-                condition=Q(status="draft") | (Q(number__isnull=False) & Q(issued_at__isnull=False)),
+                condition=Q(status="draft")
+                | (Q(number__isnull=False) & Q(issued_at__isnull=False)),
                 name="invoice_issued_has_number",
             ),
         ]

@@ -45,28 +45,28 @@ def service_auto_renew(request, pk):
     service = get_object_or_404(Service, pk=pk, customer=request.user)
     form = AutoRenewForm(request.POST)
     if form.is_valid():
-        services.service_set_auto_renew(service=service, auto_renew=form.cleaned_data["auto_renew"])
-        if service.auto_renew:
-            messages.success(request, _("%(name)s will renew automatically.") % {"name": service.name})
+        auto_renew = form.cleaned_data["auto_renew"]
+        services.service_set_auto_renew(service=service, auto_renew=auto_renew)
+        if auto_renew:
+            message = _("%(name)s will renew automatically.")
         else:
-            messages.success(request, _("%(name)s will not renew automatically.") % {"name": service.name})
+            message = _("%(name)s will not renew automatically.")
+        messages.success(request, message % {"name": service.name})
     return redirect("billing:services")
 
 
 @login_required
 def orders_list(request):
-    orders_page = _page(request, Order.objects.filter(customer=request.user)
-                        .select_related("invoice").prefetch_related("lines__product", "lines__service")
-                        .order_by("-created_at", "-pk"))
-    return render(request, "billing/orders.html", {"page": orders_page})
+    orders = (Order.objects.filter(customer=request.user).select_related("invoice")
+              .prefetch_related("lines__product", "lines__service").order_by("-created_at", "-pk"))
+    return render(request, "billing/orders.html", {"page": _page(request, orders)})
 
 
 @login_required
 def order_detail(request, pk):
-    order = get_object_or_404(
-        Order.objects.select_related("invoice").prefetch_related("lines__product", "lines__service"),
-        pk=pk, customer=request.user,
-    )
+    orders = Order.objects.select_related("invoice").prefetch_related("lines__product",
+                                                                       "lines__service")
+    order = get_object_or_404(orders, pk=pk, customer=request.user)
     return render(request, "billing/order_detail.html", {"order": order})
 
 
@@ -80,10 +80,16 @@ def order_new(request):
     if not form.is_valid():
         return render(request, "billing/order_new.html", {"form": form})
     data = form.cleaned_data
-    if "confirm" not in request.POST or not data["token"]:
-        quote = services.order_quote(product=data["product"], period=data["period"])
-        return render(request, "billing/order_confirm.html",
-                      {"form": form, "data": data, "quote": quote, "token": uuid.uuid4()})
+    quote = services.order_quote(product=data["product"], period=data["period"])
+    confirming = "confirm" in request.POST and data["token"]
+    if confirming and request.POST.get("quoted_total") != str(quote.total_amount):
+        # The price changed since the customer saw it: show the new one to confirm.
+        messages.warning(request, _("The price has changed since you saw it. Please check "
+                                    "the new price and confirm again."))
+        confirming = False
+    if not confirming:
+        return render(request, "billing/order_confirm.html", {
+            "data": data, "quote": quote, "token": data["token"] or uuid.uuid4()})
     order = services.order_place(customer=request.user, product=data["product"],
                                  period=data["period"], service_name=data["service_name"],
                                  token=data["token"])
@@ -122,15 +128,16 @@ def invoices_list(request):
 
 @login_required
 def invoice_detail(request, number):
-    return render(request, "billing/invoice_detail.html", {"invoice": _invoice_for(request, number)})
+    invoice = _invoice_for(request, number)
+    return render(request, "billing/invoice_detail.html", {"invoice": invoice})
 
 
 @login_required
 def invoice_pdf(request, number):
     """The PDF stored when the invoice was issued. Rendered here only when it is missing
     (its worker has not run yet, or the file was lost), then stored for next time."""
-    invoice = get_object_or_404(Invoice.objects.only("pk", "number", "pdf"),
-                                customer=request.user, number=number, status=Invoice.Status.ISSUED)
+    invoice = get_object_or_404(Invoice.objects.only("pk", "number", "pdf"), customer=request.user,
+                                number=number, status=Invoice.Status.ISSUED)
     storage = invoice.pdf.storage
     try:
         handle = storage.open(invoice.pdf.name, "rb") if invoice.pdf else None
@@ -139,6 +146,7 @@ def invoice_pdf(request, number):
     if handle is None:
         log.warning("The PDF of invoice %s is not stored; rendering it now", invoice.number)
         handle = storage.open(services.invoice_store_pdf(invoice_id=invoice.pk), "rb")
-    response = FileResponse(handle, content_type="application/pdf", filename=f"{invoice.number}.pdf")
+    response = FileResponse(handle, content_type="application/pdf",
+                            filename=f"{invoice.number}.pdf")
     response["Cache-Control"] = "private, max-age=3600"
     return response

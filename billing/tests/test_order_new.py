@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 from django.core import mail
 
@@ -33,14 +35,20 @@ def test_choosing_shows_the_price_to_confirm_and_orders_nothing_yet(customer_cli
     assert not Order.objects.exists()
 
 
+def confirmation(review):
+    """What the confirmation page posts back."""
+    return {"token": review.context["token"], "confirm": "1",
+            "quoted_total": str(review.context["quote"].total_amount)}
+
+
 def test_confirming_places_the_order_and_sends_the_email(
     customer_client, customer, hosting, django_capture_on_commit_callbacks
 ):
     review = customer_client.post("/billing/orders/new/", choose(hosting))
-    token = review.context["token"]
+    assert 'name="quoted_total" value="59.88"' in review.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         response = customer_client.post(
-            "/billing/orders/new/", choose(hosting, token=token, confirm="1"), follow=True)
+            "/billing/orders/new/", choose(hosting, **confirmation(review)), follow=True)
     order = Order.objects.get(customer=customer)
     assert response.redirect_chain == [(f"/billing/orders/{order.pk}/", 302)]
     page = response.content.decode()
@@ -50,10 +58,24 @@ def test_confirming_places_the_order_and_sends_the_email(
 
 
 def test_confirming_twice_places_one_order(customer_client, customer, hosting):
-    token = customer_client.post("/billing/orders/new/", choose(hosting)).context["token"]
+    review = customer_client.post("/billing/orders/new/", choose(hosting))
     for _ in range(2):
-        customer_client.post("/billing/orders/new/", choose(hosting, token=token, confirm="1"))
+        customer_client.post("/billing/orders/new/", choose(hosting, **confirmation(review)))
     assert Order.objects.filter(customer=customer).count() == 1
+
+
+def test_a_price_changed_since_the_review_is_shown_again_before_ordering(
+    customer_client, customer, hosting
+):
+    review = customer_client.post("/billing/orders/new/", choose(hosting))
+    hosting.price_yearly = "59.90"
+    hosting.save()
+    response = customer_client.post("/billing/orders/new/", choose(hosting, **confirmation(review)))
+    page = response.content.decode()
+    assert "The price has changed" in page and "71.88 €" in page
+    assert not Order.objects.exists()
+    customer_client.post("/billing/orders/new/", choose(hosting, **confirmation(response)))
+    assert Order.objects.get(customer=customer).invoice.total == Decimal("71.88")
 
 
 def test_a_domain_name_is_checked_and_normalised(customer_client, customer, domain):
@@ -63,8 +85,8 @@ def test_a_domain_name_is_checked_and_normalised(customer_client, customer, doma
     assert "must end with .com" in wrong_ending.content.decode()
     good = customer_client.post("/billing/orders/new/", choose(domain, name=" Ñandú.COM "))
     assert good.context["data"]["service_name"] == "xn--and-6ma2c.com"
-    customer_client.post("/billing/orders/new/", choose(
-        domain, name=" Ñandú.COM ", token=good.context["token"], confirm="1"))
+    customer_client.post("/billing/orders/new/", choose(domain, name=" Ñandú.COM ",
+                                                        **confirmation(good)))
     assert Service.objects.get(customer=customer).name == "xn--and-6ma2c.com"
 
 
