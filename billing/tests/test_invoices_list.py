@@ -77,3 +77,12 @@ def test_the_query_count_does_not_grow_with_the_invoices(customer_client, custom
     assert len(response.context["page"]) == min(count, 25)
     with django_assert_num_queries(4):
         customer_client.get("/billing/invoices/?year=2026&page=2")
+
+
+def test_dates_and_amounts_follow_the_customers_language(customer_client, customer):
+    customer.language = "es"
+    customer.save()
+    bulk_invoices(customer, 1)
+    page = customer_client.get("/billing/invoices/").content.decode()
+    assert "12,00 EUR" in page and "01/01/2026" in page
+    assert 'href="/billing/invoices/FR2026-000001/pdf/"' in page
