@@ -9,12 +9,12 @@
    from Python threads), in rounds, and compare requests per second: the invoice list
    (page 1 of 40) and the PDF download must each reach 40 % of the bare view.
 
-Two rates are printed for each URL. Wall-clock requests per second, as wrk sees them,
-swing widely on a machine shared with other work (the same URL has measured anywhere
-from 40 to 120 req/s a minute apart here). Requests per CPU-second of the gunicorn
-processes (read from /proc around each run) are what the server would serve with its
-cores to itself, and hardly move with outside load: the assertion uses those, and falls
-back to wall-clock rates where /proc is missing.
+The target is checked on wall-clock requests per second, as wrk sees them, taking the
+median of the rounds' ratios (each compares runs seconds apart), since the rates swing
+on a machine shared with other work. Requests per CPU-second of the gunicorn processes
+(read from /proc around each run) are printed beside them: they hardly move with outside
+load, but leave out the database server's work, which on PostgreSQL is a large part of
+each request.
 
 Every request carries the customer's session cookie, the bare view's too: the project's
 middleware loads the session and the user for each of them, so the ratio measures what
@@ -268,12 +268,10 @@ def test_invoice_list_and_pdf_download_against_a_bare_view(server):
             line += f"  {statistics.median(per_cpu[name]):10.1f} req/CPU-s"
             line += f"  ratio {ratio(per_cpu, name):.2f}" if name in checked else ""
         print(line)
-    print(f"  target: ratio >= {TARGET:.2f} against the logged-in bare view "
-          f"(checked on the {'CPU-second' if with_cpu else 'wall-clock'} rates); the "
-          "anonymous bare view touches no database and is shown for reference")
+    print(f"  target: wall-clock ratio >= {TARGET:.2f} against the logged-in bare view; "
+          "the anonymous bare view touches no database and is shown for reference")
     print("  wall-clock rounds: " + "; ".join(
         ", ".join(f"{wall[name][n]:.0f}" for name in targets) for n in range(ROUNDS)))
-    rates = per_cpu if with_cpu else wall
     for name in checked:
-        assert ratio(rates, name) >= TARGET, (
-            f"{name}: {ratio(rates, name):.2f} of the bare view's requests per second")
+        assert ratio(wall, name) >= TARGET, (
+            f"{name}: {ratio(wall, name):.2f} of the bare view's requests per second")

@@ -11,7 +11,9 @@ import django
 
 django.setup()
 
+from django.middleware.csrf import CSRF_SECRET_LENGTH  # noqa: E402
 from django.test import Client  # noqa: E402
+from django.utils.crypto import get_random_string  # noqa: E402
 
 from accounts.services import account_create  # noqa: E402
 from billing.models import Invoice, InvoiceSequence, Product  # noqa: E402
@@ -44,8 +46,11 @@ def main():
     invoice_store_pdf(invoice_id=order.invoice.pk)
     client = Client()
     client.force_login(customer)
+    # A logged-in browser also holds the CSRF cookie it got with the login form.
+    csrf_cookie = get_random_string(CSRF_SECRET_LENGTH)
     print(json.dumps({
-        "session_cookie": f"sessionid={client.cookies['sessionid'].value}",
+        "session_cookie": f"sessionid={client.cookies['sessionid'].value}; "
+                          f"csrftoken={csrf_cookie}",
         "invoices": Invoice.objects.filter(customer=customer).count(),
         "pdf_number": order.invoice.number,
     }))
