@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -328,6 +329,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.requeue_stale_emails_task",
         "schedule": 60.0,
     },
+    "billing-issue-renewals": {
+        "task": "billing.tasks.issue_renewals_task",
+        "schedule": crontab(hour=3, minute=0),
+    },
+    "billing-expire-services": {
+        "task": "billing.tasks.expire_services_task",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 
 # First delay before an email is tried again after SMTP failed (doubled at each attempt,
@@ -340,5 +349,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": envstr("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        "weasyprint.progress": {"level": "WARNING"},  # seven INFO lines per invoice PDF
+    },
 }

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="accounts:dashboard", permanent=False)),
     path("healthz/", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("billing/", include("billing.urls")),
     path("", include("accounts.urls")),
     path("account/emails/", include("notifications.urls")),
 ]

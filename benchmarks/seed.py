@@ -1,0 +1,60 @@
+"""Prepare the benchmark database: a customer with 1,000 issued invoices (one of them
+from a real order, with its PDF rendered and stored) and a logged-in session.
+
+Run with DJANGO_SETTINGS_MODULE=benchmarks.settings; prints JSON for the benchmark."""
+
+import json
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import django
+
+django.setup()
+
+from django.middleware.csrf import CSRF_SECRET_LENGTH  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.utils.crypto import get_random_string  # noqa: E402
+
+from accounts.services import account_create  # noqa: E402
+from billing.models import Invoice, InvoiceSequence, Product  # noqa: E402
+from billing.services import invoice_store_pdf, order_place  # noqa: E402
+
+INVOICES = 1000
+YEAR = 2025
+
+
+def main():
+    customer = account_create(
+        email="bench@example.org", password="bench-password-123", first_name="Bea",
+        last_name="Bench", address="1 Bench Street", city="Roubaix", zip="59100",
+        country="FR", send_confirmation=False,
+    )
+    start = datetime(YEAR, 1, 1, 8, 0, tzinfo=timezone.utc)
+    # Older invoices, written in bulk: the list reads only the invoice rows.
+    Invoice.objects.bulk_create([
+        Invoice(customer=customer, kind=Invoice.Kind.RENEWAL, status=Invoice.Status.ISSUED,
+                created_at=start, issued_at=start + timedelta(hours=n), due_at=start,
+                year=YEAR, sequence=n, number=f"FR{YEAR}-{n:06d}",
+                customer_nic_handle=customer.nic_handle, customer_name="Bea Bench",
+                subtotal=Decimal("10.00"), tax_total=Decimal("2.00"), total=Decimal("12.00"))
+        for n in range(1, INVOICES)
+    ], batch_size=500)
+    InvoiceSequence.objects.create(year=YEAR, last_number=INVOICES - 1)
+    order = order_place(customer=customer, product=Product.objects.get(code="web-hosting"),
+                        period="year", service_name="bench.example",
+                        now=datetime(YEAR + 1, 2, 1, tzinfo=timezone.utc))
+    invoice_store_pdf(invoice_id=order.invoice.pk)
+    client = Client()
+    client.force_login(customer)
+    # A logged-in browser also holds the CSRF cookie it got with the login form.
+    csrf_cookie = get_random_string(CSRF_SECRET_LENGTH)
+    print(json.dumps({
+        "session_cookie": f"sessionid={client.cookies['sessionid'].value}; "
+                          f"csrftoken={csrf_cookie}",
+        "invoices": Invoice.objects.filter(customer=customer).count(),
+        "pdf_number": order.invoice.number,
+    }))
+
+
+if __name__ == "__main__":
+    main()

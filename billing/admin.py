@@ -1,0 +1,114 @@
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from billing import services
+from billing.models import Invoice, InvoiceLine, Order, OrderLine, Product, Service
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "kind", "price_monthly", "price_yearly", "tax_rate",
+                    "is_active", "position")
+    list_filter = ("kind", "is_active")
+    search_fields = ("name", "code")
+    list_editable = ("is_active", "position")
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    list_display = ("name", "customer", "product", "period", "status", "expires_at", "auto_renew")
+    list_filter = ("status", "auto_renew", "product")
+    search_fields = ("name", "customer__nic_handle", "customer__email")
+    list_select_related = ("customer", "product")
+    readonly_fields = ("customer", "product", "created_at", "delivered_at")
+    date_hierarchy = "expires_at"
+
+    def has_add_permission(self, request):
+        return False
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    extra = 0
+    can_delete = False
+    readonly_fields = ("product", "service", "period", "unit_price", "tax_rate")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "customer", "created_at")
+    search_fields = ("customer__nic_handle", "customer__email")
+    list_select_related = ("customer",)
+    readonly_fields = ("customer", "created_at")
+    inlines = [OrderLineInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class InvoiceLineInline(admin.TabularInline):
+    model = InvoiceLine
+    extra = 0
+    can_delete = False
+    fields = ("description", "period_start", "period_end", "quantity", "unit_price", "tax_rate",
+              "net_amount", "tax_amount", "total_amount")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(admin.ModelAdmin):
+    """Invoices are issued by the order and renewal workflows and never edited: every
+    field is read-only here. Staff record a payment with the "mark paid" action."""
+
+    list_display = ("number", "customer_nic_handle", "customer_name", "kind", "issued_at",
+                    "total", "paid_at")
+    list_filter = ("kind", ("paid_at", admin.EmptyFieldListFilter), "year")
+    search_fields = ("number", "customer__nic_handle", "customer__email", "customer_name")
+    list_select_related = ("customer",)
+    date_hierarchy = "issued_at"
+    ordering = ("-issued_at", "-pk")
+    inlines = [InvoiceLineInline]
+    actions = ["mark_paid"]
+    fieldsets = (
+        (None, {"fields": ("number", "kind", "status", "customer", "order", "issued_at",
+                           "due_at", "pdf")}),
+        (_("Customer"), {"fields": ("customer_nic_handle", "customer_name",
+                                    "customer_organisation", "customer_address")}),
+        (_("Seller"), {"fields": ("seller_name", "seller_address", "seller_vat_number")}),
+        (_("Amounts"), {"fields": ("subtotal", "tax_total", "total", "currency")}),
+        (_("Payment"), {"fields": ("paid_at", "paid_by")}),
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field for fieldset in self.fieldsets for field in fieldset[1]["fields"]]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # The list (and its action) needs the permission; one invoice's page is view-only.
+        return obj is None and super().has_change_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Mark paid (delivers the services)"), permissions=["change"])
+    def mark_paid(self, request, queryset):
+        paid = 0
+        for invoice in queryset.filter(status=Invoice.Status.ISSUED, paid_at__isnull=True):
+            if services.invoice_mark_paid(invoice=invoice, staff_user=request.user):
+                self.log_change(request, invoice, [{"changed": {"fields": ["paid_at"]}}])
+                paid += 1
+        self.message_user(request, ngettext("%(count)d invoice marked paid.",
+                                            "%(count)d invoices marked paid.", paid)
+                          % {"count": paid}, messages.SUCCESS)

@@ -1,0 +1,89 @@
+import re
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.utils.formats import localize
+from django.utils.translation import gettext_lazy as _
+
+from billing.models import Period, Product
+
+DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def normalise_domain(value):
+    """A domain name in lower-case ASCII (an internationalised name in its xn-- form)."""
+    value = value.strip().rstrip(".").lower()
+    try:
+        ascii_name = value.encode("idna").decode("ascii")
+    except UnicodeError:
+        ascii_name = ""
+    labels = ascii_name.split(".")
+    if len(ascii_name) > 253 or len(labels) < 2 or not all(DOMAIN_LABEL.match(x) for x in labels):
+        raise forms.ValidationError(_("Enter a domain name such as example.com."),
+                                    code="invalid_domain")
+    return ascii_name
+
+
+class ProductChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, product):
+        prices = []
+        if product.price_monthly is not None:
+            prices.append(_("%(price)s €/month") % {"price": localize(product.price_monthly)})
+        if product.price_yearly is not None:
+            prices.append(_("%(price)s €/year") % {"price": localize(product.price_yearly)})
+        return f"{product.name} ({', '.join(str(p) for p in prices)})"
+
+
+class OrderForm(forms.Form):
+    product = ProductChoiceField(
+        label=_("Product"), queryset=Product.objects.filter(is_active=True),
+        empty_label=None, widget=forms.RadioSelect,
+        help_text=_("Prices exclude tax."),
+    )
+    period = forms.ChoiceField(label=_("Billing period"), choices=Period.choices,
+                               initial=Period.YEAR, widget=forms.RadioSelect)
+    service_name = forms.CharField(
+        label=_("Domain or service name"), max_length=253,
+        help_text=_("The domain name to register, or the domain your hosting or server is for."),
+    )
+    token = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_id = "order-form"
+        self.helper.add_input(Submit("review", _("Continue")))
+
+    def clean(self):
+        data = super().clean()
+        product, period = data.get("product"), data.get("period")
+        if product and period and product.price_for(period) is None:
+            self.add_error("period", _("%(product)s is not sold for this period.")
+                           % {"product": product.name})
+        name = data.get("service_name")
+        if product and name:
+            if product.kind == Product.Kind.DOMAIN:
+                try:
+                    name = normalise_domain(name)
+                except forms.ValidationError as error:
+                    self.add_error("service_name", error)
+                    return data
+                if product.domain_suffix and not name.endswith(product.domain_suffix.lower()):
+                    self.add_error("service_name", _("The domain name must end with %(suffix)s.")
+                                   % {"suffix": product.domain_suffix})
+            data["service_name"] = name
+        return data
+
+
+class AutoRenewForm(forms.Form):
+    auto_renew = forms.TypedChoiceField(choices=(("on", _("On")), ("off", _("Off"))),
+                                        coerce=lambda value: value == "on")
+
+
+class InvoiceFilterForm(forms.Form):
+    year = forms.TypedChoiceField(label=_("Year"), required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args, years=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["year"].choices = [("", _("All years"))] + [(y, y) for y in years]

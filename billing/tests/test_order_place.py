@@ -1,0 +1,87 @@
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+
+from billing.models import Invoice, Order, Service
+from billing.services import PeriodNotSold, order_place
+from notifications.models import OutboundEmail
+
+from .conftest import NOW, place_order
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_creates_the_order_its_pending_service_and_its_issued_invoice(customer, hosting):
+    order, invoice, service = place_order(customer, hosting, period="month", name="shop.example.com")
+    assert order.customer == customer and order.created_at == NOW
+    assert service.status == Service.Status.PENDING
+    assert (service.name, service.period, service.expires_at) == ("shop.example.com", "month", None)
+    assert invoice.status == Invoice.Status.ISSUED and invoice.number == "FR2026-000001"
+    assert invoice.kind == Invoice.Kind.ORDER and invoice.paid_at is None
+    line = invoice.lines.get()
+    assert line.service == service and line.period_start is None
+    assert line.description == "Web hosting – shop.example.com, 1 month"
+    assert (invoice.subtotal, invoice.tax_total, invoice.total) == (
+        Decimal("4.99"), Decimal("1.00"), Decimal("5.99"))
+
+
+def test_it_uses_the_yearly_price_for_a_year(customer, hosting):
+    _order, invoice, _service = place_order(customer, hosting, period="year")
+    assert invoice.total == Decimal("59.88")  # 49.90 + 9.98
+
+
+def test_it_refuses_a_period_the_product_is_not_sold_for(customer, domain):
+    with pytest.raises(PeriodNotSold):
+        place_order(customer, domain, period="month")
+    assert not Order.objects.exists() and not Invoice.objects.exists()
+
+
+def test_the_confirmation_email_carries_the_nic_handle(customer, hosting,
+                                                       django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        order, invoice, _service = place_order(customer, hosting)
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == [customer.email]
+    assert customer.nic_handle in message.subject
+    assert f"Order #{order.pk} confirmed" in message.subject
+    html = message.alternatives[0][0]
+    for body in (message.body, html):
+        assert customer.nic_handle in body
+        assert invoice.number in body
+        assert "59.88" in body
+        assert f"/billing/invoices/{invoice.number}/" in body
+    assert OutboundEmail.objects.get(user=customer).kind == "order_confirmed"
+
+
+def test_the_confirmation_email_is_in_the_customers_language(customer, hosting,
+                                                             django_capture_on_commit_callbacks):
+    customer.language = "es"
+    customer.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        place_order(customer, hosting)
+    assert OutboundEmail.objects.get(user=customer).language == "es"
+    assert customer.nic_handle in mail.outbox[0].body
+
+
+def test_the_same_confirmation_twice_places_one_order(customer, hosting):
+    token = uuid.uuid4()
+    first = order_place(customer=customer, product=hosting, period="year",
+                        service_name="example.com", token=token, now=NOW)
+    second = order_place(customer=customer, product=hosting, period="year",
+                         service_name="example.com", token=token, now=NOW)
+    assert first == second
+    assert Order.objects.count() == Invoice.objects.count() == Service.objects.count() == 1
+    assert OutboundEmail.objects.count() == 1
+
+
+def test_the_invoice_pdf_is_rendered_and_stored_after_commit(customer, hosting,
+                                                             django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        _order, invoice, _service = place_order(customer, hosting)
+    invoice.refresh_from_db()
+    assert invoice.pdf.name == f"invoices/2026/{invoice.number}.pdf"
+    with invoice.pdf.open("rb") as stored:
+        assert stored.read(5) == b"%PDF-"
