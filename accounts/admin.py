@@ -7,7 +7,13 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import services
 from accounts.forms import ReasonForm
-from accounts.models import EmailChangeRequest, RecoveryRequest, SecurityEvent, User
+from accounts.models import (
+    EmailChangeRequest,
+    PasswordResetAttempt,
+    RecoveryRequest,
+    SecurityEvent,
+    User,
+)
 
 ACCESS_FIELDS = ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")
 
@@ -172,6 +178,29 @@ class EmailChangeRequestAdmin(DecisionAdminMixin, admin.ModelAdmin):
     }
 
     def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PasswordResetAttempt)
+class PasswordResetAttemptAdmin(admin.ModelAdmin):
+    """Who asked for a reset link, for which login, from where; read-only."""
+
+    list_display = ("created_at", "login", "user", "ip_address", "processed_at")
+    search_fields = ("login", "user__nic_handle", "ip_address")
+    list_select_related = ("user",)
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in PasswordResetAttempt._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
     def has_delete_permission(self, request, obj=None):

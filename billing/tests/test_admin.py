@@ -49,3 +49,37 @@ def test_staff_find_invoices_by_nic_handle(staff_client, customer, other_custome
     _o, theirs, _s = place_order(other_customer, hosting)
     page = staff_client.get("/admin/billing/invoice/", {"q": customer.nic_handle}).content.decode()
     assert mine.number in page and theirs.number not in page
+
+
+@pytest.fixture
+def agent_client(db):
+    from django.contrib.auth.models import Group
+    from django.test import Client
+
+    from conftest import make_customer
+
+    agent = make_customer("agent@portal.example", first_name="Alex", last_name="Agent")
+    agent.is_staff = True
+    agent.save()
+    agent.groups.add(Group.objects.get(name="Support"))
+    client = Client()
+    client.force_login(agent)
+    return client
+
+
+def test_a_support_agent_marks_an_invoice_paid_but_cannot_edit_or_delete_it(
+    agent_client, customer, hosting
+):
+    _order, invoice, service = place_order(customer, hosting)
+    assert agent_client.get("/admin/billing/order/").status_code == 200
+    assert agent_client.get("/admin/billing/service/").status_code == 200
+    agent_client.post("/admin/billing/invoice/", {"action": "mark_paid",
+                                                  "_selected_action": [invoice.pk]})
+    invoice.refresh_from_db()
+    assert invoice.paid_at is not None
+    total = invoice.total
+    agent_client.post(f"/admin/billing/invoice/{invoice.pk}/change/", {"total": "0.01"})
+    assert agent_client.post(f"/admin/billing/invoice/{invoice.pk}/delete/",
+                             {"post": "yes"}).status_code == 403
+    invoice.refresh_from_db()
+    assert invoice.total == total

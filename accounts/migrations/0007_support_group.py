@@ -5,10 +5,18 @@ from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 SUPPORT_PERMISSIONS = {
+    # Find and edit customers (never delete), read their security log, decide their
+    # email-change and recovery requests, see who asked for a password reset.
     "accounts": ["view_user", "change_user", "view_securityevent",
                  "view_emailchangerequest", "change_emailchangerequest",
-                 "view_recoveryrequest", "change_recoveryrequest"],
+                 "view_recoveryrequest", "change_recoveryrequest",
+                 "view_passwordresetattempt"],
+    # Read the outbox; "change" is what the resend action asks for (rows stay read-only).
     "notifications": ["view_outboundemail", "change_outboundemail"],
+    # Orders and services to read; invoices to read and mark paid ("change" is what the
+    # action asks for: an issued invoice stays read-only).
+    "billing": ["view_product", "view_service", "view_order", "view_invoice",
+                "change_invoice"],
 }
 
 
@@ -38,8 +46,9 @@ def remove_support_group(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0004_recovery_request"),
-        ("notifications", "0001_initial"),
+        ("accounts", "0005_password_reset_attempt"),
+        ("notifications", "0002_bulk_context"),
+        ("billing", "0002_catalogue"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0005_support_group'),
+        ('accounts', '0004_recovery_request'),
     ]
 
     operations = [
