@@ -1,7 +1,7 @@
 """Billing pages under gunicorn, each against a bare Django view measured in the same run.
 
-1. Prepare a database (a SQLite file in a temporary folder, or a throw-away PostgreSQL
-   database beside DATABASE_URL's when it is set): migrate, then benchmarks/seed.py
+1. Prepare a PostgreSQL database (conftest.py: beside DATABASE_URL's, or in a private
+   cluster), migrated, then benchmarks/seed.py
    creates a customer with 1,000 invoices, a stored PDF and a logged-in session.
 2. Start gunicorn (sync workers) on a free loopback port with benchmarks.settings, whose
    URLconf adds the bare view.
@@ -35,7 +35,6 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 import pytest
 
@@ -59,35 +58,8 @@ def run(args, env, **kwargs):
                           capture_output=True, text=True, timeout=600, **kwargs)
 
 
-class BenchDatabase:
-    """A PostgreSQL database made for this run next to DATABASE_URL's, dropped after."""
-
-    def __init__(self, url):
-        self.admin_url = urlparse(url)
-        self.name = f"{self.admin_url.path.lstrip('/') or 'portal'}_bench"
-        self.url = urlunparse(self.admin_url._replace(path=f"/{self.name}"))
-
-    def _execute(self, sql):
-        import psycopg2
-
-        conn = psycopg2.connect(urlunparse(self.admin_url._replace(path="/postgres")))
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cursor:
-                cursor.execute(sql)
-        finally:
-            conn.close()
-
-    def create(self):
-        self.drop()
-        self._execute(f'CREATE DATABASE "{self.name}"')
-
-    def drop(self):
-        self._execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-
-
 @pytest.fixture(scope="module")
-def server():
+def server(fresh_postgres_database):
     workdir = Path(tempfile.mkdtemp(prefix="portal-bench-"))
     env = {
         **os.environ,
@@ -98,16 +70,11 @@ def server():
         "PORTAL_MEDIA_ROOT": str(workdir / "media"),
         "CELERY_BROKER_URL": "memory://",
     }
-    database = None
-    if os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        database = BenchDatabase(os.environ["DATABASE_URL"])
-        database.create()
-        env["DATABASE_URL"] = database.url
-    else:
-        env.pop("DATABASE_URL", None)
+    # Production runs on PostgreSQL: so does this benchmark (a private cluster when
+    # DATABASE_URL is not PostgreSQL; see conftest.py).
+    env["DATABASE_URL"] = fresh_postgres_database("billing")
     process = None
     try:
-        run(["manage.py", "migrate", "--no-input"], env)
         seeded = json.loads(run(["-m", "benchmarks.seed"], env).stdout.strip().splitlines()[-1])
         port = free_port()
         process = subprocess.Popen(
@@ -117,8 +84,7 @@ def server():
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )
         wait_until_up(port, process)
-        yield {"port": port, "pid": process.pid,
-               "database": "PostgreSQL" if database else "SQLite", **seeded}
+        yield {"port": port, "pid": process.pid, "database": "PostgreSQL", **seeded}
     finally:
         if process is not None:
             process.terminate()
@@ -126,8 +92,6 @@ def server():
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
-        if database is not None:
-            database.drop()
         shutil.rmtree(workdir, ignore_errors=True)
 
 
