@@ -134,3 +134,24 @@ def chromium_path():
     path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
     require(shutil.which(path) is not None, f"Debian's Chromium at {path}")
     return path
+
+
+@pytest.fixture
+def support_agent(db):
+    """A staff member in the "Support" group that the migration creates."""
+    from django.contrib.auth.models import Group
+
+    agent = make_customer("agent@portal.example", first_name="Alex", last_name="Agent")
+    agent.is_staff = True
+    agent.save()
+    agent.groups.add(Group.objects.get(name="Support"))
+    return agent
+
+
+@pytest.fixture
+def agent_client(support_agent):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(support_agent)
+    return client

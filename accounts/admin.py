@@ -69,17 +69,12 @@ class UserAdmin(admin.ModelAdmin):
         self.message_user(request, _("Reset link sent to %(count)d customer(s).") % {"count": count})
 
 
-@admin.register(SecurityEvent)
-class SecurityEventAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "user", "action", "actor", "ip_address")
-    list_filter = ("action", "created_at")
-    search_fields = ("user__nic_handle", "user__email", "ip_address")
-    list_select_related = ("user", "actor")
-    date_hierarchy = "created_at"
-    show_full_result_count = False
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written by the application only: staff read them, never add, edit or
+    delete them."""
 
     def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in SecurityEvent._meta.fields]
+        return [field.name for field in self.model._meta.fields]
 
     def has_add_permission(self, request):
         return False
@@ -89,6 +84,16 @@ class SecurityEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "user", "action", "actor", "ip_address")
+    list_filter = ("action", "created_at")
+    search_fields = ("user__nic_handle", "user__email", "ip_address")
+    list_select_related = ("user", "actor")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
 
 
 class DecisionAdminMixin:
@@ -185,7 +190,7 @@ class EmailChangeRequestAdmin(DecisionAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(PasswordResetAttempt)
-class PasswordResetAttemptAdmin(admin.ModelAdmin):
+class PasswordResetAttemptAdmin(ReadOnlyAdmin):
     """Who asked for a reset link, for which login, from where; read-only."""
 
     list_display = ("created_at", "login", "user", "ip_address", "processed_at")
@@ -193,15 +198,3 @@ class PasswordResetAttemptAdmin(admin.ModelAdmin):
     list_select_related = ("user",)
     date_hierarchy = "created_at"
     show_full_result_count = False
-
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in PasswordResetAttempt._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -238,9 +238,25 @@ class ProfileForm(forms.ModelForm):
         return cleaned
 
 
-class EmailChangeForm(forms.Form):
+class NewEmailTwiceForm(forms.Form):
+    """A new address typed twice; both are compared lower-cased."""
+
     new_email = forms.EmailField(label=_("New email address"), max_length=254)
     new_email2 = forms.EmailField(label=_("New email address (again)"), max_length=254)
+
+    def clean_new_email2(self):
+        return self.cleaned_data["new_email2"].strip().lower()
+
+    def clean(self):
+        cleaned = super().clean()
+        first, second = cleaned.get("new_email"), cleaned.get("new_email2")
+        if first and second and first != second:
+            self.add_error("new_email2", forms.ValidationError(
+                _("The two addresses do not match."), code="email_mismatch"))
+        return cleaned
+
+
+class EmailChangeForm(NewEmailTwiceForm):
     password = forms.CharField(
         label=_("Current password"), strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
@@ -260,23 +276,12 @@ class EmailChangeForm(forms.Form):
                                         code="email_in_use")
         return email
 
-    def clean_new_email2(self):
-        return self.cleaned_data["new_email2"].strip().lower()
-
     def clean_password(self):
         password = self.cleaned_data["password"]
         if not self.user.check_password(password):
             raise forms.ValidationError(_("Your password is not correct."),
                                         code="password_incorrect")
         return password
-
-    def clean(self):
-        cleaned = super().clean()
-        first, second = cleaned.get("new_email"), cleaned.get("new_email2")
-        if first and second and first != second:
-            self.add_error("new_email2", forms.ValidationError(
-                _("The two addresses do not match."), code="email_mismatch"))
-        return cleaned
 
 
 class VerificationCodeForm(forms.Form):
@@ -294,11 +299,10 @@ class PasswordResetRequestForm(forms.Form):
     )
 
 
-class RecoveryRequestForm(forms.Form):
+class RecoveryRequestForm(NewEmailTwiceForm):
+    field_order = ["nic_handle", "new_email", "new_email2", "message"]
     nic_handle = forms.CharField(label=_("Customer ID (NIC handle)"), max_length=32,
                                  widget=forms.TextInput(attrs={"placeholder": "dm429850-OVH"}))
-    new_email = forms.EmailField(label=_("New email address"), max_length=254)
-    new_email2 = forms.EmailField(label=_("New email address (again)"), max_length=254)
     message = forms.CharField(
         label=_("Message to our support team"), max_length=2000,
         widget=forms.Textarea(attrs={"rows": 5}),
@@ -314,17 +318,6 @@ class RecoveryRequestForm(forms.Form):
                 _("This address is already used by an account. Choose another one."),
                 code="email_in_use")
         return email
-
-    def clean_new_email2(self):
-        return self.cleaned_data["new_email2"].strip().lower()
-
-    def clean(self):
-        cleaned = super().clean()
-        first, second = cleaned.get("new_email"), cleaned.get("new_email2")
-        if first and second and first != second:
-            self.add_error("new_email2", forms.ValidationError(
-                _("The two addresses do not match."), code="email_mismatch"))
-        return cleaned
 
 
 class ReasonForm(forms.Form):

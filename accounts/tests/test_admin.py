@@ -4,30 +4,15 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core import mail
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts import services
 from accounts.models import SecurityEvent, User
-from conftest import PASSWORD, make_customer
+from conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def agent(db):
-    user = make_customer("agent@portal.example", first_name="Alex", last_name="Agent")
-    user.is_staff = True
-    user.save()
-    user.groups.add(Group.objects.get(name="Support"))
-    return User.objects.get(pk=user.pk)
-
-
-@pytest.fixture
-def agent_client(agent):
-    client = Client()
-    client.force_login(agent)
-    return client
 
 
 def customer_form(customer, **overrides):
@@ -73,7 +58,7 @@ def test_the_nic_handle_and_the_password_are_out_of_reach(agent_client, customer
 
 
 def test_an_agents_edit_is_logged_with_their_identity_and_the_customer_is_told(
-    agent_client, agent, customer, django_capture_on_commit_callbacks
+    agent_client, support_agent, customer, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         response = agent_client.post(f"/admin/accounts/user/{customer.pk}/change/",
@@ -82,20 +67,20 @@ def test_an_agents_edit_is_logged_with_their_identity_and_the_customer_is_told(
     customer.refresh_from_db()
     assert customer.city == "Toledo"
     event = customer.security_events.get(action=SecurityEvent.Action.STAFF_ACTION)
-    assert event.actor == agent and event.detail == {"what": "profile_edit", "fields": ["city"]}
+    assert event.actor == support_agent and event.detail == {"what": "profile_edit", "fields": ["city"]}
     assert [m.to for m in mail.outbox] == [[customer.email]]
     assert "city" in mail.outbox[0].body and customer.nic_handle in mail.outbox[0].body
 
 
 def test_an_agent_sends_a_reset_link_instead_of_setting_a_password(
-    agent_client, agent, customer, django_capture_on_commit_callbacks
+    agent_client, support_agent, customer, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         agent_client.post("/admin/accounts/user/", {"action": "send_password_reset",
                                                     "_selected_action": [customer.pk]})
     assert re.search(r"/reset/[^/\s]+/[^/\s]+/", mail.outbox[0].body)
     assert mail.outbox[0].to == [customer.email]
-    assert customer.security_events.get(action="staff_action").actor == agent
+    assert customer.security_events.get(action="staff_action").actor == support_agent
     customer.refresh_from_db()
     assert customer.check_password(PASSWORD)
 
@@ -107,7 +92,7 @@ def test_an_agent_cannot_delete_a_customer(agent_client, customer):
 
 
 def test_an_agent_sees_email_changes_without_the_code_and_can_abort_one(
-    agent_client, agent, customer, django_capture_on_commit_callbacks
+    agent_client, support_agent, customer, django_capture_on_commit_callbacks
 ):
     change = services.email_change_request(user=customer, new_email="moving@example.com")
     page = agent_client.get(f"/admin/accounts/emailchangerequest/{change.pk}/change/").content.decode()
@@ -119,18 +104,18 @@ def test_an_agent_sees_email_changes_without_the_code_and_can_abort_one(
     change.refresh_from_db()
     assert (change.state, change.reason) == ("aborted", "support: customer called: typo")
     event = customer.security_events.get(action=SecurityEvent.Action.EMAIL_CHANGE_ABORTED)
-    assert event.actor == agent
+    assert event.actor == support_agent
     assert any(m.to == [customer.email] and "cancelled" in m.subject for m in mail.outbox)
 
 
-def test_an_agent_can_force_apply_an_email_change_with_a_reason(agent_client, agent, customer):
+def test_an_agent_can_force_apply_an_email_change_with_a_reason(agent_client, support_agent, customer):
     change = services.email_change_request(user=customer, new_email="moving@example.com")
     agent_client.post(f"/admin/accounts/emailchangerequest/{change.pk}/decide/apply/",
                       {"reason": "identity checked by phone"})
     customer.refresh_from_db()
     assert customer.email == "moving@example.com"
     event = customer.security_events.get(action=SecurityEvent.Action.EMAIL_CHANGED)
-    assert event.actor == agent and event.detail["how"] == "support: identity checked by phone"
+    assert event.actor == support_agent and event.detail["how"] == "support: identity checked by phone"
 
 
 def test_the_security_log_is_read_only(agent_client, customer):
@@ -149,10 +134,10 @@ def test_a_customer_cannot_reach_the_admin(customer_client):
     assert customer_client.get("/admin/accounts/user/").status_code == 302
 
 
-def test_admin_login_is_throttled_like_customer_login(client, agent, settings):
+def test_admin_login_is_throttled_like_customer_login(client, support_agent, settings):
     for _ in range(settings.AXES_FAILURE_LIMIT):
-        client.post("/admin/login/", {"username": agent.nic_handle, "password": "nope"})
-    response = client.post("/admin/login/", {"username": agent.email, "password": PASSWORD})
+        client.post("/admin/login/", {"username": support_agent.nic_handle, "password": "nope"})
+    response = client.post("/admin/login/", {"username": support_agent.email, "password": PASSWORD})
     assert response.status_code == 429
 
 

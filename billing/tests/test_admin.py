@@ -51,21 +51,6 @@ def test_staff_find_invoices_by_nic_handle(staff_client, customer, other_custome
     assert mine.number in page and theirs.number not in page
 
 
-@pytest.fixture
-def agent_client(db):
-    from django.contrib.auth.models import Group
-    from django.test import Client
-
-    from conftest import make_customer
-
-    agent = make_customer("agent@portal.example", first_name="Alex", last_name="Agent")
-    agent.is_staff = True
-    agent.save()
-    agent.groups.add(Group.objects.get(name="Support"))
-    client = Client()
-    client.force_login(agent)
-    return client
-
 
 def test_a_support_agent_marks_an_invoice_paid_but_cannot_edit_or_delete_it(
     agent_client, customer, hosting

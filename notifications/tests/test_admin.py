@@ -1,24 +1,11 @@
 import pytest
-from django.contrib.auth.models import Group
 from django.core import mail
-from django.test import Client
 
-from conftest import make_customer
 from notifications.models import OutboundEmail
 from notifications.services import email_deliver, email_queue
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture
-def agent_client(db):
-    agent = make_customer("agent@portal.example", first_name="Alex", last_name="Agent")
-    agent.is_staff = True
-    agent.save()
-    agent.groups.add(Group.objects.get(name="Support"))
-    client = Client()
-    client.force_login(agent)
-    return client
 
 
 def welcome(user):
