@@ -4,6 +4,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from accounts import services
 from accounts.forms import ReasonForm
@@ -66,7 +67,9 @@ class UserAdmin(admin.ModelAdmin):
             services.password_reset_send_by_staff(user=user, staff_user=request.user,
                                                   request=request)
             count += 1
-        self.message_user(request, _("Reset link sent to %(count)d customer(s).") % {"count": count})
+        self.message_user(request, ngettext("Reset link sent to %(count)d customer.",
+                                            "Reset link sent to %(count)d customers.", count)
+                          % {"count": count})
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

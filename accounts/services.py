@@ -17,6 +17,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import (
     EmailChangeRequest,
@@ -218,7 +219,9 @@ def email_change_resend_code(*, change, request=None):
         wait = change.code_sent_at + EMAIL_CHANGE_RESEND_INTERVAL - now
         if wait.total_seconds() > 0:
             raise EmailChangeError(
-                _("Please wait %(seconds)d seconds before asking for another code.")
+                ngettext("Please wait %(seconds)d second before asking for another code.",
+                         "Please wait %(seconds)d seconds before asking for another code.",
+                         math.ceil(wait.total_seconds()))
                 % {"seconds": math.ceil(wait.total_seconds())})
         code = _new_code()
         change.code_hash = _code_hash(change.pk, code)
@@ -702,8 +705,10 @@ def staff_account_changed(*, user, staff_user, what, request=None, **detail):
     told by email (a security notice, never switched off)."""
     security_log(user=user, action=SecurityEvent.Action.STAFF_ACTION, request=request,
                  actor=staff_user, what=what, **detail)
+    # Field labels, not names: lazy, so they come out in the customer's language.
+    labels = [User._meta.get_field(name).verbose_name for name in detail.get("fields", [])]
     email_queue(template="staff_action", to=user.email, user=user,
-                context={"what": what, "detail": detail})
+                context={"what": what, "detail": detail, "field_labels": labels})
 
 
 def password_reset_send_by_staff(*, user, staff_user, request=None):

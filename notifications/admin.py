@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.template.defaultfilters import truncatechars
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from notifications import services
 from notifications.models import OutboundEmail
@@ -61,4 +62,6 @@ class OutboundEmailAdmin(admin.ModelAdmin):
         for email in queryset.select_related("user"):
             services.email_resend(email=email, staff_user=request.user, request=request)
             count += 1
-        self.message_user(request, _("%(count)d email(s) queued again.") % {"count": count})
+        self.message_user(request, ngettext("%(count)d email queued again.",
+                                            "%(count)d emails queued again.", count)
+                          % {"count": count})

@@ -69,7 +69,7 @@ def test_an_agents_edit_is_logged_with_their_identity_and_the_customer_is_told(
     event = customer.security_events.get(action=SecurityEvent.Action.STAFF_ACTION)
     assert event.actor == support_agent and event.detail == {"what": "profile_edit", "fields": ["city"]}
     assert [m.to for m in mail.outbox] == [[customer.email]]
-    assert "city" in mail.outbox[0].body and customer.nic_handle in mail.outbox[0].body
+    assert "Fields changed: city." in mail.outbox[0].body and customer.nic_handle in mail.outbox[0].body
 
 
 def test_an_agent_sends_a_reset_link_instead_of_setting_a_password(
