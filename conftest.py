@@ -155,3 +155,28 @@ def agent_client(support_agent):
     client = Client()
     client.force_login(support_agent)
     return client
+
+
+def run_at_once(work, count, *, timeout=120):
+    """Call work(0) ... work(count - 1) in `count` threads released together, each with
+    its own database connection (closed at the end). Returns (results by index, errors)."""
+    import threading
+
+    barrier = threading.Barrier(count)
+    results, errors = [None] * count, []
+
+    def run(n):
+        try:
+            barrier.wait(timeout=30)
+            results[n] = work(n)
+        except Exception as exc:  # noqa: BLE001 - handed to the caller
+            errors.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    return results, errors

@@ -3,12 +3,11 @@ import re
 import threading
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from accounts import nic
 from accounts.models import IssuedNicHandle, User
-from conftest import signup_data
+from conftest import run_at_once, signup_data
 
 SIGNUPS = 24
 
@@ -30,27 +29,12 @@ def test_parallel_signups_never_collide_and_never_fail(postgres, monkeypatch):
         return f"{value:06d}"
 
     monkeypatch.setattr(nic, "random_digits", rigged_digits)
-    barrier = threading.Barrier(SIGNUPS)
-    statuses, errors = [], []
-
     def sign_up(n):
-        try:
-            client = Client()
-            barrier.wait(timeout=30)
-            response = client.post("/signup/", signup_data(
-                first_name="Ana", last_name="Díaz", email=f"ana{n}@example.org", spare_email=""))
-            statuses.append(response.status_code)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(repr(exc))
-        finally:
-            connection.close()
+        return Client().post("/signup/", signup_data(
+            first_name="Ana", last_name="Díaz", email=f"ana{n}@example.org", spare_email="",
+        )).status_code
 
-    threads = [threading.Thread(target=sign_up, args=(n,)) for n in range(SIGNUPS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-
+    statuses, errors = run_at_once(sign_up, SIGNUPS)
     assert errors == []
     assert statuses == [302] * SIGNUPS
     handles = list(User.objects.values_list("nic_handle", flat=True))

@@ -1,15 +1,13 @@
-import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
 import time_machine
 from django.core import mail
 from django.core.management import call_command
-from django.db import connection
 
 from accounts import services
 from accounts.models import EmailChangeRequest, SecurityEvent, User
-from conftest import make_customer
+from conftest import make_customer, run_at_once
 from notifications.models import OutboundEmail
 from notifications.tasks import apply_due_email_changes_task
 
@@ -149,24 +147,8 @@ def test_two_concurrent_sweeps_apply_each_request_once(postgres):
     customers = [make_customer(f"sweep{n}@example.org") for n in range(40)]
     for n, user in enumerate(customers):
         request_change(user, f"moved{n}@example.com")
-    barrier = threading.Barrier(2)
-    results, errors = [], []
-
-    def run():
-        try:
-            barrier.wait(timeout=30)
-            results.append(services.email_changes_apply_due(now=T0 + timedelta(hours=25),
-                                                            batch_size=7))
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(repr(exc))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    results, errors = run_at_once(
+        lambda _n: services.email_changes_apply_due(now=T0 + timedelta(hours=25), batch_size=7), 2)
     assert errors == []
     assert sum(results) == 40
     assert EmailChangeRequest.objects.filter(state="done").count() == 40

@@ -1,13 +1,12 @@
-import threading
 from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from billing.models import Invoice, InvoiceIssued, InvoiceSequence
 from billing.services import invoice_create, invoice_issue, invoice_line_add
-from conftest import make_customer
+from conftest import make_customer, run_at_once
 
 from .conftest import NOW
 
@@ -104,29 +103,16 @@ def test_concurrent_issuing_on_postgresql_leaves_no_gap_and_no_duplicate(postgre
     them roll back after taking a number: the committed numbers are exactly 1..N."""
     customers = [make_customer(f"buyer{n}@example.org") for n in range(ISSUERS)]
     drafts = [draft(person) for person in customers]
-    barrier = threading.Barrier(ISSUERS)
-    errors = []
-
     def issue(n):
         try:
-            barrier.wait(timeout=30)
             with transaction.atomic():
                 invoice_issue(invoice=drafts[n], now=NOW)
                 if n % 4 == 0:
                     raise LookupError("rolled back on purpose")
         except LookupError:
             pass
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(repr(exc))
-        finally:
-            connection.close()
 
-    threads = [threading.Thread(target=issue, args=(n,)) for n in range(ISSUERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-
+    _results, errors = run_at_once(issue, ISSUERS)
     assert errors == []
     issued = Invoice.objects.filter(status=Invoice.Status.ISSUED)
     committed = ISSUERS - len(range(0, ISSUERS, 4))

@@ -1,16 +1,14 @@
-import threading
 from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
 import time_machine
 from django.core import mail
-from django.db import connection
 
 from billing.models import Invoice, Service
 from billing.services import invoice_mark_paid, renewals_issue_due, services_expire_due
 from billing.tasks import expire_services_task, issue_renewals_task
-from conftest import make_customer
+from conftest import make_customer, run_at_once
 
 from .conftest import place_order
 
@@ -151,25 +149,8 @@ def test_two_runs_at_once_on_postgresql_issue_one_invoice_per_service(postgres, 
     staff = make_customer("staff@example.com", first_name="Sam", last_name="Staff")
     services = [active_service(make_customer(f"renew{n}@example.org"), hosting, staff,
                                name=f"site{n}.example") for n in range(10)]
-    runs = 4
-    barrier = threading.Barrier(runs)
-    results, errors = [], []
-
-    def run():
-        try:
-            barrier.wait(timeout=30)
-            results.append(len(renewals_issue_due(now=FIFTEEN_DAYS_BEFORE)))
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(repr(exc))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(runs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-
+    results, errors = run_at_once(
+        lambda _n: len(renewals_issue_due(now=FIFTEEN_DAYS_BEFORE)), 4)
     assert errors == []
     assert sum(results) == len(services)
     for service in services:
