@@ -105,7 +105,8 @@ def test_an_agent_sees_email_changes_without_the_code_and_can_abort_one(
     assert (change.state, change.reason) == ("aborted", "support: customer called: typo")
     event = customer.security_events.get(action=SecurityEvent.Action.EMAIL_CHANGE_ABORTED)
     assert event.actor == support_agent
-    assert any(m.to == [customer.email] and "cancelled" in m.subject for m in mail.outbox)
+    assert any(m.to == [customer.email] and "cancelled" in m.subject
+               and "Reason: customer called: typo" in m.body for m in mail.outbox)
 
 
 def test_an_agent_can_force_apply_an_email_change_with_a_reason(agent_client, support_agent, customer):
