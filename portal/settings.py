@@ -96,7 +96,7 @@ SELLER_ADDRESS = envstr("SELLER_ADDRESS", "2 rue Kellermann, 59100 Roubaix, Fran
 SELLER_VAT_NUMBER = envstr("SELLER_VAT_NUMBER", "FR00123456789")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "portal.apps.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -154,3 +154,18 @@ def test_the_customer_list_costs_the_same_queries_for_10_or_1000_customers(agent
     User.objects.bulk_create([User(nic_handle=f"bk{n:06d}-OVH", email=f"bulk{n}@example.org",
                                    first_name="B", last_name="K") for n in range(10, 1000)])
     assert count() == few
+
+
+def test_a_staff_login_is_logged_and_notified_like_any_login(
+    client, support_agent, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/admin/login/?next=/admin/",
+                               {"username": support_agent.nic_handle.upper(),
+                                "password": PASSWORD, "next": "/admin/"},
+                               REMOTE_ADDR="192.0.2.44")
+    assert response.status_code == 302
+    event = support_agent.security_events.get(action=SecurityEvent.Action.LOGIN)
+    assert event.ip_address == "192.0.2.44"
+    assert [m.to for m in mail.outbox] == [[support_agent.email]]
+    assert "192.0.2.44" in mail.outbox[0].body
