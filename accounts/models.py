@@ -1,3 +1,4 @@
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -70,6 +71,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(_("staff status"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # A new random value whenever one of the customer's invoices is issued or paid, in the
+    # same transaction: the cached invoice list is keyed by it (billing.services), and the
+    # user row is loaded with every request anyway, so a page seen again needs no query.
+    invoice_list_version = models.UUIDField(default=uuid.uuid4, editable=False)
 
     objects = UserManager()
 

@@ -1,19 +1,20 @@
 """Billing workflows: placing an order, issuing and paying invoices, renewals, PDFs."""
 
 import logging
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
-from accounts.models import SecurityEvent
+from accounts.models import SecurityEvent, User
 from accounts.security import security_log
 from billing.models import (
     NUMBER_PREFIX,
@@ -29,6 +30,7 @@ from billing.models import (
     period_end,
 )
 from notifications.services import email_queue
+from portal.cache import cached
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,29 @@ class PeriodNotSold(ValueError):
 
 
 # --- invoices ---------------------------------------------------------------------------
+
+
+def invoice_list_changed(*, customer_id):
+    """Give the customer's invoice list a new version, in the caller's transaction: cached
+    pages of the old version are never read again. Call it whenever an issued invoice
+    appears or changes what the list shows (its payment)."""
+    User.objects.filter(pk=customer_id).update(invoice_list_version=uuid.uuid4())
+
+
+def invoice_list_cache_key(customer, *parts):
+    """A cache key for part of `customer`'s invoice list as of the version loaded with
+    the customer (the user row read at the start of the request)."""
+    return ":".join(map(str, ("billing:invoice-list", customer.pk,
+                              customer.invoice_list_version.hex, *parts)))
+
+
+def invoice_years(*, customer):
+    """The years of the customer's issued invoices, newest first, with their counts."""
+    def query():
+        return list(Invoice.objects.filter(customer=customer, status=Invoice.Status.ISSUED)
+                    .values_list("year").annotate(count=Count("pk")).order_by("-year"))
+    return cached(invoice_list_cache_key(customer, "years"), query,
+                  timeout=settings.INVOICE_LIST_CACHE_SECONDS)
 
 def invoice_create(*, customer, kind, now, order=None, due_at=None):
     """A draft invoice: lines can be added until it is issued."""
@@ -103,6 +128,7 @@ def invoice_issue(*, invoice, now):
         locked.due_at = locked.due_at or now
         locked.status = Invoice.Status.ISSUED
         locked.save()
+        invoice_list_changed(customer_id=customer.pk)
         transaction.on_commit(lambda: _enqueue_pdf(locked.pk))
     invoice.refresh_from_db()
     return invoice
@@ -172,6 +198,7 @@ def invoice_mark_paid(*, invoice, staff_user, now=None):
         if not claimed:
             return False
         invoice = Invoice.objects.select_related("customer").get(pk=invoice.pk)
+        invoice_list_changed(customer_id=invoice.customer_id)
         delivered = []
         for line in invoice.lines.exclude(service=None).order_by("position"):
             service = (Service.objects.select_for_update(of=("self",)).select_related("product")

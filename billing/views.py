@@ -2,18 +2,22 @@ import logging
 import uuid
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from billing import services
 from billing.forms import AutoRenewForm, InvoiceFilterForm, OrderForm
 from billing.models import Invoice, Order, Service
+from portal.cache import cached
 
 log = logging.getLogger(__name__)
 
@@ -108,22 +112,32 @@ class CountedPaginator(Paginator):
 
 @login_required
 def invoices_list(request):
-    """Four queries whatever the number of invoices: session, user, the years with their
-    invoice counts (which also give the paginator its count), and the page's rows."""
-    invoices = Invoice.objects.filter(customer=request.user, status=Invoice.Status.ISSUED)
-    years = list(invoices.values_list("year").annotate(count=Count("pk")).order_by("-year"))
+    """The customer's issued invoices, newest first, by pages of 25, filtered by year.
+
+    The list is rendered once per page and per version of the customer's invoices (which
+    changes in the transaction that issues or pays one; see billing.services), then read
+    from the cache: a page seen again costs no query beyond the session and the user.
+    A page rendered anew costs two more, whatever the number of invoices: the years with
+    their counts (which also give the paginator its count), and the page's rows."""
+    customer = request.user
+    years = services.invoice_years(customer=customer)
     form = InvoiceFilterForm(request.GET or None, years=[year for year, _count in years])
     year = form.cleaned_data["year"] if form.is_valid() else None
+    count = sum(n for y, n in years if y == year or not year)
+    invoices = Invoice.objects.filter(customer=customer, status=Invoice.Status.ISSUED)
     if year:
         invoices = invoices.filter(year=year)
     rows = invoices.order_by("-year", "-sequence").values(
         "number", "issued_at", "kind", "total", "currency", "paid_at")
-    count = sum(n for y, n in years if y == year or not year)
+    # Slicing the rows is lazy: they are read only when a page is rendered.
     page = CountedPaginator(rows, PAGE_SIZE, count=count).get_page(request.GET.get("page"))
-    return render(request, "billing/invoices.html", {
+    key = services.invoice_list_cache_key(customer, "page", year or "all", page.number,
+                                          get_language(), timezone.get_current_timezone_name())
+    invoice_list = cached(key, lambda: render_to_string("billing/_invoice_list.html", {
         "page": page, "years": years, "year": year,
         "query": urlencode({"year": year}) if year else "",
-    })
+    }), timeout=settings.INVOICE_LIST_CACHE_SECONDS)
+    return render(request, "billing/invoices.html", {"invoice_list": invoice_list})
 
 
 @login_required

@@ -245,17 +245,25 @@ MEDIA_URL = "/media/"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# Cache (rate limits): Redis when CACHE_URL says so, else files under var/cache/, which
+# Cache (rate limits, the invoice list): Redis when CACHE_URL says so, else files under var/cache/, which
 # every process of the embedded mode shares without a server.
 CACHE_URL = envurl("CACHE_URL", "file://", schemes={"file", "redis", "rediss", "locmem"})
 if CACHE_URL.startswith(("redis://", "rediss://")):
+    # Short timeouts: a stalled Redis slows a request by a second at most (the cached
+    # pages fall back to the database, see portal.cache).
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": CACHE_URL}}
+                          "LOCATION": CACHE_URL,
+                          "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}}
 elif CACHE_URL.startswith("locmem://"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
                           "LOCATION": str(VAR_DIR / "cache")}}
+
+# How long a rendered page of a customer's invoice list is kept; 0 renders it each time.
+# A new invoice or a payment changes the list's version (billing.services), so this only
+# bounds the space taken by versions nobody reads any more.
+INVOICE_LIST_CACHE_SECONDS = envint("INVOICE_LIST_CACHE_SECONDS", 3600, minimum=0)
 
 # Email. With no EMAIL_HOST, messages go to the console and to files under var/mail/.
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Customer portal <no-reply@portal.example>")

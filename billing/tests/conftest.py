@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from billing.models import Invoice, Product
-from billing.services import order_place
+from billing.services import invoice_list_changed, order_place
 from conftest import make_customer
 
 NOW = datetime(2026, 3, 10, 9, 30, tzinfo=timezone.utc)
@@ -61,6 +61,8 @@ def bulk_invoices(customer, count, *, year=2026, start=1):
     """`count` issued invoices for `customer`, written in one go (for list and query-count
     tests; they have no lines)."""
     first_day = datetime(year, 1, 1, 8, 0, tzinfo=timezone.utc)
+    invoice_list_changed(customer_id=customer.pk)  # as issuing one does
+    customer.refresh_from_db(fields=["invoice_list_version"])
     return Invoice.objects.bulk_create([
         Invoice(customer=customer, kind=Invoice.Kind.RENEWAL, status=Invoice.Status.ISSUED,
                 created_at=first_day, issued_at=first_day + timedelta(minutes=n),
