@@ -3,12 +3,13 @@ read from the cache: what the customer sees must still be up to date at once."""
 
 import logging
 from datetime import datetime, timezone
+from urllib.parse import urlparse
 
 import pytest
 from django.core.cache import caches
 
 from billing.services import invoice_mark_paid
-from conftest import make_customer
+from conftest import _port_open, make_customer, require
 
 from .conftest import bulk_invoices, place_order
 
@@ -33,7 +34,8 @@ def test_a_new_invoice_appears_on_a_list_already_cached(customer_client, custome
     _o, first, _s = place_order(customer, hosting)
     customer_client.get("/billing/invoices/")
     with django_assert_num_queries(2):  # served from the cache: session and user only
-        customer_client.get("/billing/invoices/")
+        cached = customer_client.get("/billing/invoices/").content.decode()
+    assert f'<a href="/billing/invoices/{first.number}/"' in cached  # markup, not escaped
     _o, second, _s = place_order(customer, hosting, name="second.example")
     page = customer_client.get("/billing/invoices/").content.decode()
     assert first.number in page and second.number in page
@@ -108,3 +110,33 @@ def test_a_zero_cache_time_renders_the_list_each_time(customer_client, customer,
     customer_client.get("/billing/invoices/")
     with django_assert_num_queries(4):  # session, user, years, rows
         customer_client.get("/billing/invoices/")
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The production cache backend, on the Redis that CI runs as the Celery broker
+    (database 3, which nothing else uses)."""
+    broker = urlparse(settings.CELERY_BROKER_URL)
+    require(broker.scheme in {"redis", "rediss"}
+            and _port_open(broker.hostname, broker.port or 6379),
+            "Redis (CELERY_BROKER_URL=redis://...)")
+    settings.CACHES = {"default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": f"{broker.scheme}://{broker.hostname}:{broker.port or 6379}/3"}}
+    redis = caches["default"]
+    redis.clear()
+    yield redis
+    redis.clear()
+
+
+def test_the_list_is_cached_in_redis_and_still_shows_a_payment_at_once(
+        redis_cache, customer_client, customer, hosting, staff, django_assert_num_queries):
+    _o, invoice, _s = place_order(customer, hosting)
+    customer_client.get("/billing/invoices/")
+    with django_assert_num_queries(2):
+        page = customer_client.get("/billing/invoices/").content.decode()
+    assert f'<a href="/billing/invoices/{invoice.number}/pdf/">PDF</a>' in page
+    assert "Awaiting payment" in page
+    invoice_mark_paid(invoice=invoice, staff_user=staff,
+                      now=datetime(2026, 3, 12, tzinfo=timezone.utc))
+    assert "Awaiting payment" not in customer_client.get("/billing/invoices/").content.decode()
