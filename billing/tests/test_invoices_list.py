@@ -93,3 +93,11 @@ def test_dates_and_amounts_follow_the_customers_language(customer_client, custom
     page = customer_client.get("/billing/invoices/").content.decode()
     assert "12,00 EUR" in page and "01/01/2026" in page
     assert 'href="/billing/invoices/FR2026-000001/pdf/"' in page
+
+
+def test_values_in_the_rows_are_escaped(customer_client, customer):
+    invoice, = bulk_invoices(customer, 1)
+    Invoice.objects.filter(pk=invoice.pk).update(number='<b>"x"&y</b>', currency="<i>")
+    page = customer_client.get("/billing/invoices/").content.decode()
+    assert '<b>"x"' not in page and "<i>" not in page
+    assert "&lt;b&gt;&quot;x&quot;&amp;y&lt;/b&gt;" in page and "12.00 &lt;i&gt;" in page
