@@ -79,3 +79,22 @@ def test_check_deploy_is_clean_in_production_settings():
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_code_only_commands_run_without_any_configuration(tmp_path):
+    """`manage.py makemigrations --check` works on a bare checkout; a command that reads
+    data still refuses to start without a secret key."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("DJANGO_", "DATABASE_", "PORTAL_"))}
+    env["PORTAL_VAR_DIR"] = str(tmp_path)  # where the development SQLite file would go
+
+    def manage(*args):
+        return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    result = manage("makemigrations", "--check", "--dry-run")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No changes detected" in result.stdout
+    refused = manage("migrate", "--plan")
+    assert refused.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in refused.stderr
