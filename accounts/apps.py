@@ -13,3 +13,4 @@ class AccountsConfig(AppConfig):
         # case-blind unique indexes on the user table can serve.
         CharField.register_lookup(Lower)
         EmailField.register_lookup(Lower)
+        from accounts import emails  # noqa: F401  (declares the app's email kinds)

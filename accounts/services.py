@@ -32,6 +32,7 @@ from accounts.security import security_log
 from notifications.services import email_is_wanted, email_queue, email_queue_select
 from portal.db import insert_from_select
 from portal.ratelimit import rate_limit_hit
+from portal.links import portal_url
 from portal.requestinfo import browser_and_system, client_ip, user_agent
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,7 @@ def account_send_confirmation(*, user):
         template="account_created",
         to=user.email,
         user=user,
-        context={"confirm_path": f"/signup/confirm/{email_confirmation_token(user)}/"},
+        secrets={"confirm_url": portal_url(f"/signup/confirm/{email_confirmation_token(user)}/")},
     )
 
 
@@ -161,8 +162,9 @@ def email_change_from_token(token, salt):
 def _send_code(change, code):
     email_queue(
         template="email_change_code", to=change.old_email, user=change.user,
-        context={"change": change, "code": code,
-                 "refuse_path": f"/account/email/refuse/{email_change_link_token(change, REFUSE_SALT)}/"},
+        context={"change": change},
+        secrets={"code": code, "refuse_url": portal_url(
+            f"/account/email/refuse/{email_change_link_token(change, REFUSE_SALT)}/")},
     )
 
 
@@ -200,8 +202,9 @@ def email_change_request(*, user, new_email, request=None):
         _send_code(change, code)
         email_queue(
             template="email_change_confirm_new", to=new_email, user=user,
-            context={"change": change, "confirm_path": "/account/email/confirm/"
-                     f"{email_change_link_token(change, CONFIRM_NEW_SALT)}/"},
+            context={"change": change},
+            secrets={"confirm_url": portal_url(
+                f"/account/email/confirm/{email_change_link_token(change, CONFIRM_NEW_SALT)}/")},
         )
     return change
 
@@ -507,9 +510,9 @@ def _limit(key, rule):
         raise RateLimited(retry_after)
 
 
-def password_reset_path(user):
+def password_reset_url(user):
     uid = urlsafe_base64_encode(force_bytes(user.pk))
-    return f"/reset/{uid}/{default_token_generator.make_token(user)}/"
+    return portal_url(f"/reset/{uid}/{default_token_generator.make_token(user)}/")
 
 
 def password_reset_request(*, login, request=None):
@@ -560,8 +563,8 @@ def password_reset_send(*, attempt_id):
         security_log(user=user, action=SecurityEvent.Action.PASSWORD_RESET_REQUESTED,
                      ip_address=attempt.ip_address, user_agent_text=attempt.user_agent)
         email_queue(template="password_reset", to=user.email, user=user,
-                    context={"reset_path": password_reset_path(user),
-                             "valid_minutes": settings.PASSWORD_RESET_TIMEOUT // 60})
+                    context={"valid_minutes": settings.PASSWORD_RESET_TIMEOUT // 60},
+                    secrets={"reset_url": password_reset_url(user)})
     return user
 
 
@@ -618,8 +621,8 @@ def recovery_request_create(*, nic_handle, new_email, message, request=None):
                          request=request, new_email=new_email, recovery=recovery.pk)
             token = signing.dumps({"r": recovery.pk}, salt=RECOVERY_CANCEL_SALT)
             email_queue(template="recovery_notice", to=user.email, user=user,
-                        context={"recovery": recovery,
-                                 "cancel_path": f"/account-recovery/cancel/{token}/"})
+                        context={"recovery": recovery},
+                        secrets={"cancel_url": portal_url(f"/account-recovery/cancel/{token}/")})
         email_queue(template="recovery_received", to=new_email, user=None,
                     language=translation.get_language(),
                     context={"nic_handle_given": nic_handle.strip()})
@@ -678,8 +681,8 @@ def recovery_request_approve(*, recovery, staff_user, reason, request=None):
                      actor=staff_user, old_email=old_email, new_email=user.email,
                      reason=reason, recovery=recovery.pk)
         email_queue(template="recovery_approved", to=user.email, user=user,
-                    context={"reset_path": password_reset_path(user),
-                             "valid_minutes": settings.PASSWORD_RESET_TIMEOUT // 60})
+                    context={"valid_minutes": settings.PASSWORD_RESET_TIMEOUT // 60},
+                    secrets={"reset_url": password_reset_url(user)})
         email_queue(template="email_changed", to=old_email, user=user,
                     context={"old_email": old_email, "new_email": user.email})
     return recovery
@@ -717,8 +720,8 @@ def password_reset_send_by_staff(*, user, staff_user, request=None):
         security_log(user=user, action=SecurityEvent.Action.STAFF_ACTION, request=request,
                      actor=staff_user, what="password_reset_sent")
         email_queue(template="password_reset", to=user.email, user=user,
-                    context={"reset_path": password_reset_path(user),
-                             "valid_minutes": settings.PASSWORD_RESET_TIMEOUT // 60})
+                    context={"valid_minutes": settings.PASSWORD_RESET_TIMEOUT // 60},
+                    secrets={"reset_url": password_reset_url(user)})
 
 
 def email_change_staff_abort(*, change, staff_user, reason, request=None):

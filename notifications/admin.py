@@ -1,4 +1,4 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.template.defaultfilters import truncatechars
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -45,7 +45,7 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     @admin.display(description=_("text body"))
     def rendered_text(self, obj):
         services.email_render_stored(obj)
-        return format_html('<pre style="white-space: pre-wrap">{}</pre>', obj.body_text)
+        return format_html('<pre style="white-space: pre-wrap">{}</pre>', obj.shown_text)
 
     @admin.display(description=_("HTML body"))
     def rendered_html(self, obj):
@@ -54,14 +54,19 @@ class OutboundEmailAdmin(admin.ModelAdmin):
             return "—"
         # Shown in a sandboxed frame: nothing in the email can run in the admin.
         return format_html('<iframe sandbox="" srcdoc="{}" style="width:100%;height:480px;'
-                           'border:1px solid #ccc"></iframe>', obj.body_html)
+                           'border:1px solid #ccc"></iframe>', obj.shown_html)
 
     @admin.action(description=_("Resend the selected emails"), permissions=["resend"])
     def resend(self, request, queryset):
         count = 0
         for email in queryset.select_related("user"):
-            services.email_resend(email=email, staff_user=request.user, request=request)
-            count += 1
+            try:
+                services.email_resend(email=email, staff_user=request.user, request=request)
+            except services.ResendRefused as refusal:
+                self.message_user(request, _("Not sent again: %(email)s. %(reason)s")
+                                  % {"email": email, "reason": refusal}, messages.WARNING)
+            else:
+                count += 1
         self.message_user(request, ngettext("%(count)d email queued again.",
                                             "%(count)d emails queued again.", count)
                           % {"count": count})

@@ -1,7 +1,11 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from notifications.secrets import secrets_mask
 
 
 class OutboundEmail(models.Model):
@@ -29,6 +33,10 @@ class OutboundEmail(models.Model):
     # Rows queued in bulk are rendered by the worker: until then subject and bodies are
     # empty and this holds the template's variables (JSON).
     context = models.JSONField(_("template variables"), default=dict, blank=True)
+    # The codes and links this email carries, sealed (notifications.secrets) until the
+    # worker sends it, then wiped. The subject and bodies above hold markers in their
+    # place: nothing stored here grants access once the email is sent.
+    sealed_secrets = models.TextField(blank=True, editable=False)
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED
     )
@@ -53,6 +61,19 @@ class OutboundEmail(models.Model):
     @property
     def is_rendered(self):
         return bool(self.subject)
+
+    @staticmethod
+    def secret_mask():
+        return "•••••••• (%s)" % gettext("only in your mailbox")
+
+    @property
+    def shown_text(self):
+        """The text body as the history and the admin show it: secrets masked."""
+        return secrets_mask(self.body_text, self.secret_mask())
+
+    @property
+    def shown_html(self):
+        return secrets_mask(self.body_html, escape(self.secret_mask()))
 
     @property
     def message_id(self):

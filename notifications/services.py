@@ -22,8 +22,11 @@ from django.db.models import DateTimeField, F, Value
 from django.db.models.functions import JSONObject
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
+from notifications.kinds import email_kind
 from notifications.models import OutboundEmail
+from notifications.secrets import UnreadableSecrets, secrets_fill, secrets_seal
 from portal.db import insert_from_select
 
 log = logging.getLogger(__name__)
@@ -37,21 +40,6 @@ STALE_AFTER = timedelta(minutes=5)
 # for longer has no live worker behind it.
 SENDING_TIMEOUT = timedelta(minutes=5)
 REQUEUE_BATCH = 500
-
-# Kinds of email (template names) a customer can switch off, each with the User field
-# that switches it.
-OPTIONAL_KINDS = {
-    "login_notification": "login_notifications",
-}
-# Security notices: they always go out, whatever the customer's settings. No switch may
-# ever be added for them (a test keeps this set and OPTIONAL_KINDS apart).
-SECURITY_KINDS = frozenset({
-    "password_changed",
-    "password_reset",
-    "email_change_code",
-    "email_change_cancelled",
-    "email_changed",
-})
 
 WORKER_LOST = "The worker delivering this email stopped before recording the outcome."
 
@@ -73,39 +61,48 @@ def retry_delay(attempts):
 
 def email_is_wanted(*, user, kind):
     """False only when the customer switched this kind of email off."""
-    if user is None or kind in SECURITY_KINDS:
-        return True
-    switch = OPTIONAL_KINDS.get(kind)
-    return switch is None or bool(getattr(user, switch))
+    switch = email_kind(kind).switch
+    return user is None or not switch or bool(getattr(user, switch))
 
 
 def email_render(*, template, context, language):
     """Subject, text and HTML of `emails/<template>.*`, rendered in `language`, with
-    times in UTC."""
+    times in UTC. The subject and the text part come from the "text" template engine,
+    which does not HTML-escape: a name with "<" or "&" reads as typed."""
     with translation.override(language), timezone.override(datetime.timezone.utc):
-        subject = render_to_string(f"emails/{template}.subject.txt", context)
-        text = render_to_string(f"emails/{template}.txt", context)
+        subject = render_to_string(f"emails/{template}.subject.txt", context, using="text")
+        text = render_to_string(f"emails/{template}.txt", context, using="text")
         html = render_to_string(f"emails/{template}.html", context)
     return " ".join(subject.split()), text, html
 
 
-def email_queue(*, template, to, user=None, context=None, language=None):
+def email_queue(*, template, to, user=None, context=None, secrets=None, language=None):
     """Write an outbox row now and hand it to a worker once the transaction commits.
-    Returns the row, or None (writing nothing) when the customer switched this kind of
-    email off."""
+
+    `secrets` are the values of the kind's declared secrets (codes, links that grant
+    access): they are sealed in the row and the bodies carry markers in their place,
+    which only the worker fills, at send time (notifications.secrets). Returns the row,
+    or None (writing nothing) when the customer switched this kind of email off."""
+    kind = email_kind(template)
+    secrets = secrets or {}
+    if set(secrets) != kind.secrets or kind.secrets & set(context or {}):
+        raise ValueError(f"Email kind {template} takes exactly the secrets "
+                         f"{sorted(kind.secrets)}, passed as secrets=, got {sorted(secrets)}")
     if not email_is_wanted(user=user, kind=template):
         return None
     language = language or (user.language if user else settings.LANGUAGE_CODE)
+    sealed, markers = secrets_seal(secrets) if secrets else ("", {})
     context = {
         "user": user,
         "nic_handle": user.nic_handle if user else "",
         "base_url": settings.PORTAL_BASE_URL,
         **(context or {}),
+        **markers,
     }
     subject, text, html = email_render(template=template, context=context, language=language)
     email = OutboundEmail.objects.create(
         user=user, kind=template, to_address=to, language=language,
-        subject=subject, body_text=text, body_html=html,
+        subject=subject, body_text=text, body_html=html, sealed_secrets=sealed,
     )
     transaction.on_commit(lambda: _enqueue(email.pk))
     return email
@@ -142,24 +139,36 @@ def email_deliver(*, email_id):
         return False
     email = OutboundEmail.objects.select_related("user").get(pk=email_id)
     email_render_stored(email)
-    message = EmailMultiAlternatives(
-        subject=email.subject,
-        body=email.body_text,
-        to=[email.to_address],
-        headers={"Message-ID": email.message_id},
-    )
-    if email.body_html:
-        message.attach_alternative(email.body_html, "text/html")
     try:
+        message = _message(email)
         message.send()
     except Exception as exc:  # whatever went wrong, the row must leave `sending`
         permanent, error = describe_failure(exc)
         _record_failure(email, error, permanent=permanent)
     else:
         OutboundEmail.objects.filter(pk=email.pk).update(
-            status=OutboundEmail.Status.SENT, sent_at=timezone.now(), last_error=""
+            status=OutboundEmail.Status.SENT, sent_at=timezone.now(), last_error="",
+            sealed_secrets="",
         )
     return True
+
+
+def _message(email):
+    """The message as it goes out: the stored bodies, with the secrets put back in
+    place of their markers (in memory only)."""
+    text, html = email.body_text, email.body_html
+    if email.sealed_secrets:
+        text = secrets_fill(text, email.sealed_secrets, html=False)
+        html = secrets_fill(html, email.sealed_secrets, html=True)
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=text,
+        to=[email.to_address],
+        headers={"Message-ID": email.message_id},
+    )
+    if html:
+        message.attach_alternative(html, "text/html")
+    return message
 
 
 def _text(value):
@@ -171,6 +180,8 @@ def describe_failure(exc):
     the recipient (RCPT) or the message itself (DATA) is permanent: a 5xx about our login
     or sender address is a configuration problem that staff can fix before the last
     attempt, and everything else (refused connection, timeout, 4xx) is temporary."""
+    if isinstance(exc, UnreadableSecrets):
+        return True, "The code or link of this email can no longer be opened (SECRET_KEY changed)."
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         refusals = [(address, code, _text(reply)) for address, (code, reply)
                     in exc.recipients.items()]
@@ -188,7 +199,7 @@ def describe_failure(exc):
 def _record_failure(email, error, *, permanent):
     if permanent or email.attempts >= MAX_ATTEMPTS:
         OutboundEmail.objects.filter(pk=email.pk).update(
-            status=OutboundEmail.Status.FAILED, last_error=error
+            status=OutboundEmail.Status.FAILED, last_error=error, sealed_secrets=""
         )
         log.error("Email %s failed for good after %s attempt(s): %s",
                   email.pk, email.attempts, error)
@@ -220,7 +231,7 @@ def email_requeue_stale(*, now=None):
         status=OutboundEmail.Status.SENDING, claimed_at__lt=now - SENDING_TIMEOUT
     )
     abandoned.filter(attempts__gte=MAX_ATTEMPTS).update(
-        status=OutboundEmail.Status.FAILED, last_error=WORKER_LOST
+        status=OutboundEmail.Status.FAILED, last_error=WORKER_LOST, sealed_secrets=""
     )
     abandoned.update(
         status=OutboundEmail.Status.QUEUED, next_attempt_at=F("claimed_at"),
@@ -253,7 +264,10 @@ def email_queue_select(*, template, source, user, to, language, context):
     `user`, `to` and `language` are expressions over the source rows (F("user_id")...),
     `context` a dict of them, stored as JSON: the worker renders each row when it
     delivers it (email_render_stored). One task message goes out per BULK_TASK_SIZE rows
-    once the transaction commits. Returns the new rows' ids."""
+    once the transaction commits. Returns the new rows' ids. Kinds that carry secrets
+    cannot be queued this way."""
+    if email_kind(template).secrets:
+        raise ValueError(f"Email kind {template} carries secrets: queue it with email_queue")
     now = timezone.now()
     stamp = Value(now, output_field=DateTimeField())
     written = insert_from_select(OutboundEmail, {
@@ -297,12 +311,21 @@ def email_render_stored(email):
     return email
 
 
+class ResendRefused(Exception):
+    """This email cannot be sent again; the message says why, for the agent."""
+
+
 def email_resend(*, email, staff_user, request=None):
     """Support sends an email again. A failed row goes back to the queue as it is; a sent
-    one is copied into a new row (the history keeps both). Logged with the agent's name."""
+    one is copied into a new row (the history keeps both). Logged with the agent's name.
+    An email that carried a code or a link is never sent again: its secret is gone, and
+    a fresh one must come from the customer's own request (or a new reset link)."""
     from accounts.models import SecurityEvent
     from accounts.security import security_log
 
+    if email_kind(email.kind).secrets:
+        raise ResendRefused(_("It carried a code or a link: the customer must ask for a "
+                              "new one (or send a password reset link)."))
     email_render_stored(email)
     with transaction.atomic():
         if email.status == OutboundEmail.Status.FAILED:

@@ -143,6 +143,14 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Plain-text emails and subjects (notifications.services.email_render): the same
+        # templates folder, without HTML escaping.
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "OPTIONS": {"autoescape": False},
+    },
 ]
 
 # Database: SQLite under var/ unless DATABASE_URL says otherwise.

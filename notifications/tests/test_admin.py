@@ -9,8 +9,8 @@ pytestmark = pytest.mark.django_db
 
 
 def welcome(user):
-    return email_queue(template="account_created", to=user.email, user=user,
-                       context={"confirm_path": "/signup/confirm/x/"})
+    return email_queue(template="password_changed", to=user.email, user=user,
+                       context={"ip": "198.51.100.7", "how": "change"})
 
 
 def test_an_agent_sees_status_attempts_error_and_the_rendered_body(agent_client, customer):
@@ -41,7 +41,7 @@ def test_resending_a_sent_email_makes_a_new_row(agent_client, customer, django_c
     with django_capture_on_commit_callbacks(execute=True):
         agent_client.post("/admin/notifications/outboundemail/",
                           {"action": "resend", "_selected_action": [row.pk]})
-    assert OutboundEmail.objects.filter(user=customer, kind="account_created").count() == 2
+    assert OutboundEmail.objects.filter(user=customer, kind="password_changed").count() == 2
     assert len(mail.outbox) == 2
 
 

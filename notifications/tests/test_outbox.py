@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from notifications import services
+from notifications.kinds import email_kinds
 from notifications.models import OutboundEmail
 from notifications.services import email_deliver, email_queue, email_requeue_stale
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def queue_welcome(user):
     return email_queue(template="account_created", to=user.email, user=user,
-                       context={"confirm_path": "/signup/confirm/x/"})
+                       secrets={"confirm_url": "http://portal.test/signup/confirm/x/"})
 
 
 def test_an_email_is_rendered_in_the_customers_language(customer):
@@ -249,11 +250,14 @@ def test_a_kind_the_customer_switched_off_is_not_queued(customer):
 
 
 def test_security_emails_can_never_be_switched_off(customer):
-    assert not services.SECURITY_KINDS & set(services.OPTIONAL_KINDS)
-    for field in services.OPTIONAL_KINDS.values():
-        setattr(customer, field, False)
-    for kind in services.SECURITY_KINDS:
-        assert services.email_is_wanted(user=customer, kind=kind)
+    kinds = email_kinds()
+    assert not [kind.name for kind in kinds if kind.security and kind.switch]
+    for kind in kinds:
+        if kind.switch:
+            setattr(customer, kind.switch, False)
+    for kind in kinds:
+        if kind.security:
+            assert services.email_is_wanted(user=customer, kind=kind.name)
     assert not services.email_is_wanted(user=customer, kind="login_notification")
 
 
