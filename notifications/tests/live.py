@@ -183,7 +183,8 @@ class CeleryWorker(Service):
         self.env = {
             **kept,
             "DJANGO_SETTINGS_MODULE": "portal.settings",
-            "DJANGO_SECRET_KEY": "private-test-worker-key-not-for-production",
+            # The web side's key: the worker opens the codes and links sealed with it.
+            "DJANGO_SECRET_KEY": settings.SECRET_KEY,
             "DATABASE_URL": database,
             "CELERY_BROKER_URL": broker_url,
             "EMAIL_HOST": "127.0.0.1",
