@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from accounts.models import LegalForm, User
-from portal.text import normalise_email
+from portal.text import no_control_characters, normalise_email
 
 
 class NormalisedEmailField(forms.EmailField):
@@ -58,8 +58,10 @@ def clean_contact_fields(form, cleaned, *, primary_email):
 
 
 class SignupForm(forms.Form):
-    first_name = forms.CharField(label=_("First name"), max_length=100)
-    last_name = forms.CharField(label=_("Last name"), max_length=100)
+    first_name = forms.CharField(label=_("First name"), max_length=100,
+                                 validators=[no_control_characters])
+    last_name = forms.CharField(label=_("Last name"), max_length=100,
+                                validators=[no_control_characters])
     email = NormalisedEmailField(
         label=_("Email address"), max_length=254,
         help_text=_("We recommend an address that is not tied to your own domain name: "
@@ -85,10 +87,12 @@ class SignupForm(forms.Form):
     organisation = forms.CharField(
         label=_("Organisation"), max_length=200, required=False,
         help_text=_("Required unless you sign up as an individual."),
+        validators=[no_control_characters],
     )
-    address = forms.CharField(label=_("Address"), max_length=255)
-    city = forms.CharField(label=_("City"), max_length=100)
-    zip = forms.CharField(label=_("Postcode"), max_length=20)
+    address = forms.CharField(label=_("Address"), max_length=255,
+                              validators=[no_control_characters])
+    city = forms.CharField(label=_("City"), max_length=100, validators=[no_control_characters])
+    zip = forms.CharField(label=_("Postcode"), max_length=20, validators=[no_control_characters])
     country = forms.ChoiceField(label=_("Country"), choices=[("", "---------")])
     phone = forms.CharField(
         label=_("Phone"), max_length=32,

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from portal.text import normalise_email
+from portal.text import no_control_characters, normalise_email
 
 
 class LegalForm(models.TextChoices):
@@ -63,15 +63,21 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     email = models.EmailField(_("email address"), max_length=254)
     spare_email = models.EmailField(_("spare email address"), max_length=254, blank=True)
-    first_name = models.CharField(_("first name"), max_length=100)
-    last_name = models.CharField(_("last name"), max_length=100)
+    first_name = models.CharField(_("first name"), max_length=100,
+                                  validators=[no_control_characters])
+    last_name = models.CharField(_("last name"), max_length=100,
+                                 validators=[no_control_characters])
     legal_form = models.CharField(
         _("legal form"), max_length=32, choices=LegalForm.choices, default=LegalForm.INDIVIDUAL
     )
-    organisation = models.CharField(_("organisation"), max_length=200, blank=True)
-    address = models.CharField(_("address"), max_length=255, blank=True)
-    city = models.CharField(_("city"), max_length=100, blank=True)
-    zip = models.CharField(_("postcode"), max_length=20, blank=True)
+    organisation = models.CharField(_("organisation"), max_length=200, blank=True,
+                                    validators=[no_control_characters])
+    address = models.CharField(_("address"), max_length=255, blank=True,
+                               validators=[no_control_characters])
+    city = models.CharField(_("city"), max_length=100, blank=True,
+                            validators=[no_control_characters])
+    zip = models.CharField(_("postcode"), max_length=20, blank=True,
+                           validators=[no_control_characters])
     country = CountryField(_("country"), blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     language = models.CharField(

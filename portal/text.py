@@ -1,9 +1,14 @@
-"""Text that people type: email addresses in one normal form.
+"""Text that people type: email addresses in one normal form, and the characters that have
+no place in a name.
 
 Two addresses that look the same must be the same address, or one of them is refused:
 otherwise a look-alike of a customer's address (with a zero-width space, a soft hyphen, a
 fullwidth letter) makes a second account whose mail reaches the first customer's mailbox.
-So every address is stored and compared in the form normalise_email gives it."""
+So every address is stored and compared in the form normalise_email gives it.
+
+Names are kept as typed; no_control_characters only refuses the characters that break a
+line or reorder what is displayed: a service named "gnp.exe" after U+202E (right-to-left
+override) displays as "exe.png"."""
 
 import unicodedata
 
@@ -12,6 +17,7 @@ from django.core.validators import EmailValidator
 from django.utils.translation import gettext_lazy as _
 
 INVISIBLE_EMAIL_MESSAGE = _("An email address cannot contain invisible or control characters.")
+CONTROL_CHARACTERS_MESSAGE = _("This field cannot contain control or text-direction characters.")
 
 # Unicode's Default_Ignorable_Code_Point characters that are letters or marks rather than
 # format characters (Cf): they display as nothing, just like a zero-width space.
@@ -20,6 +26,11 @@ _IGNORABLE_LETTERS_AND_MARKS = frozenset(
     + "".join(map(chr, range(0xFE00, 0xFE10)))
     + "".join(map(chr, range(0xE0100, 0xE01F0)))
 )
+
+# Marks, embeddings, overrides and isolates: they change the order in which the characters
+# around them are displayed.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                          "\u2066\u2067\u2068\u2069")
 
 # IDNA 2003 (Python's "idna" codec) maps these to "ss" and "σ"; IDNA 2008, which registries
 # use, keeps them: faß.de and fass.de are two domains with two owners.
@@ -74,3 +85,11 @@ def normalise_email(value):
     domain = unicodedata.normalize("NFKC", domain)
     return f"{local}@{'.'.join(_domain_label_to_ascii(label) for label in domain.split('.'))}"
 
+
+def no_control_characters(value):
+    """Validator for names and other one-line text shown to people: no control character
+    (tab and newline included), no line or paragraph separator, no bidi control. Other
+    invisible characters stay: joiners belong to some scripts (Persian, Indic) and emoji."""
+    for char in str(value):
+        if unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in BIDI_CONTROLS:
+            raise ValidationError(CONTROL_CHARACTERS_MESSAGE, code="control_characters")

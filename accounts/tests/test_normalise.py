@@ -1,6 +1,6 @@
 """Addresses are stored in one normal form (NFKC, no invisible characters, lower case,
 ASCII domain) wherever they come in, so a look-alike of a taken address is the taken
-address or is refused."""
+address or is refused; names refuse control and text-direction characters."""
 
 import pytest
 from django.contrib.auth import SESSION_KEY
@@ -19,6 +19,7 @@ pytestmark = pytest.mark.django_db
 
 TAKEN = "agent@portal.example"
 INVISIBLE_MESSAGE = "An email address cannot contain invisible or control characters."
+NAME_MESSAGE = "This field cannot contain control or text-direction characters."
 
 # Finding 6: each of these looked like the taken address, passed the unique rule and got
 # a second account whose mail went to the first one's owner.
@@ -303,3 +304,59 @@ def test_a_password_reset_with_an_invisible_character_sends_nothing(
     assert response["Location"] == "/password-reset/done/"
     assert mail.outbox == []
 
+
+# --- names --------------------------------------------------------------------------------
+
+NAME_FIELDS = ["first_name", "last_name", "organisation", "address", "city", "zip"]
+DANGEROUS = {
+    "right-to-left override": "\u202e", "left-to-right override": "\u202d",
+    "right-to-left embedding": "\u202b", "pop directional formatting": "\u202c",
+    "right-to-left isolate": "\u2067", "pop directional isolate": "\u2069",
+    "left-to-right mark": "\u200e", "right-to-left mark": "\u200f",
+    "arabic letter mark": "\u061c", "tab": "\t", "newline": "\n", "nul": "\x00",
+    "escape": "\x1b", "delete": "\x7f", "next line": "\x85", "line separator": "\u2028",
+}
+
+
+@pytest.mark.parametrize("field", NAME_FIELDS)
+@pytest.mark.parametrize("char", DANGEROUS.values(), ids=DANGEROUS.keys())
+def test_signup_refuses_a_name_with_a_control_or_direction_character(db, field, char):
+    form = SignupForm(signup_data(**{field: f"gnp{char}exe", "legal_form": "corporation"}))
+    assert not form.is_valid()
+    assert NAME_MESSAGE in form.errors[field]  # with Django's own message for NUL
+
+
+@pytest.mark.parametrize("field", NAME_FIELDS)
+def test_the_profile_refuses_a_name_with_a_right_to_left_override(customer, field):
+    form = ProfileForm(profile_form_data(customer, **{field: "\u202egnp.exe"}),
+                       instance=customer)
+    assert not form.is_valid()
+    assert form.errors[field] == [NAME_MESSAGE]
+
+
+@pytest.mark.parametrize("field", NAME_FIELDS)
+def test_the_account_refuses_a_name_with_a_control_character_wherever_it_is_edited(
+    customer, field
+):
+    setattr(customer, field, "Calle\tMayor")
+    with pytest.raises(ValidationError) as error:
+        customer.full_clean()
+    assert error.value.message_dict[field] == [NAME_MESSAGE]
+
+
+def test_staff_cannot_save_a_name_with_a_right_to_left_override_in_admin(agent_client, customer):
+    response = agent_client.post(f"/admin/accounts/user/{customer.pk}/change/",
+                                 profile_form_data(customer, last_name="\u202egnp.exe"))
+    assert response.status_code == 200
+    assert NAME_MESSAGE in response.content.decode()
+    customer.refresh_from_db()
+    assert customer.last_name == "Martín"
+
+
+@pytest.mark.parametrize("name", ["Ñúñez", "محمد", "\u05d9\u05e2\u05dc", "می\u200cخواهم",
+                                  "\uff24aniel", "O’Brien-Smith", "Åsa Öberg"])
+def test_names_in_any_script_are_kept_as_typed(db, name):
+    form = SignupForm(signup_data(first_name=f" {name} ", city=name, organisation=name))
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["first_name"] == name
+    assert form.cleaned_data["city"] == name
