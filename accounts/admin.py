@@ -1,13 +1,13 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import models, transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts import services
-from accounts.forms import ReasonForm
+from accounts.forms import NormalisedEmailField, ReasonForm
 from accounts.models import (
     EmailChangeRequest,
     PasswordResetAttempt,
@@ -41,6 +41,8 @@ class UserAdmin(admin.ModelAdmin):
         (_("Access"), {"fields": (*ACCESS_FIELDS, "last_login", "date_joined")}),
     )
     filter_horizontal = ("groups", "user_permissions")
+    # The spare address, stored in normal form like every address.
+    formfield_overrides = {models.EmailField: {"form_class": NormalisedEmailField}}
 
     def get_readonly_fields(self, request, obj=None):
         # The primary email changes through an email-change or recovery request.

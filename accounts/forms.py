@@ -9,6 +9,16 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from accounts.models import LegalForm, User
+from portal.text import no_control_characters, normalise_email
+
+
+class NormalisedEmailField(forms.EmailField):
+    """An email address in its normal form (portal.text.normalise_email): normalised
+    before Django's validators run, so they check what will be stored."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return normalise_email(value) if value else value
 
 
 def normalise_phone(value, country=""):
@@ -48,14 +58,16 @@ def clean_contact_fields(form, cleaned, *, primary_email):
 
 
 class SignupForm(forms.Form):
-    first_name = forms.CharField(label=_("First name"), max_length=100)
-    last_name = forms.CharField(label=_("Last name"), max_length=100)
-    email = forms.EmailField(
+    first_name = forms.CharField(label=_("First name"), max_length=100,
+                                 validators=[no_control_characters])
+    last_name = forms.CharField(label=_("Last name"), max_length=100,
+                                validators=[no_control_characters])
+    email = NormalisedEmailField(
         label=_("Email address"), max_length=254,
         help_text=_("We recommend an address that is not tied to your own domain name: "
                     "if the domain expires, you would no longer receive our emails."),
     )
-    spare_email = forms.EmailField(
+    spare_email = NormalisedEmailField(
         label=_("Spare email address"), max_length=254, required=False,
         help_text=_("Another address where we can reach you. It must differ from the "
                     "main one."),
@@ -75,10 +87,12 @@ class SignupForm(forms.Form):
     organisation = forms.CharField(
         label=_("Organisation"), max_length=200, required=False,
         help_text=_("Required unless you sign up as an individual."),
+        validators=[no_control_characters],
     )
-    address = forms.CharField(label=_("Address"), max_length=255)
-    city = forms.CharField(label=_("City"), max_length=100)
-    zip = forms.CharField(label=_("Postcode"), max_length=20)
+    address = forms.CharField(label=_("Address"), max_length=255,
+                              validators=[no_control_characters])
+    city = forms.CharField(label=_("City"), max_length=100, validators=[no_control_characters])
+    zip = forms.CharField(label=_("Postcode"), max_length=20, validators=[no_control_characters])
     country = forms.ChoiceField(label=_("Country"), choices=[("", "---------")])
     phone = forms.CharField(
         label=_("Phone"), max_length=32,
@@ -127,7 +141,7 @@ class SignupForm(forms.Form):
         return self.cleaned_data["last_name"].strip()
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
+        email = self.cleaned_data["email"]
         if User.objects.filter(email__lower=email).exists():
             raise self.email_in_use_error()
         return email
@@ -139,9 +153,6 @@ class SignupForm(forms.Form):
               "or use “Forgotten password?” on the login page."),
             code="email_in_use",
         )
-
-    def clean_spare_email(self):
-        return self.cleaned_data["spare_email"].strip().lower()
 
     def clean(self):
         cleaned = super().clean()
@@ -194,6 +205,7 @@ class ProfileForm(forms.ModelForm):
         model = User
         fields = ["first_name", "last_name", "legal_form", "organisation", "address", "zip",
                   "city", "country", "phone", "spare_email", "language", "login_notifications"]
+        field_classes = {"spare_email": NormalisedEmailField}
         help_texts = {
             "phone": _("International format, for example +33 1 23 45 67 89."),
             "login_notifications": _("Security emails (password or email address changed) "
@@ -229,9 +241,6 @@ class ProfileForm(forms.ModelForm):
     def clean_last_name(self):
         return self.cleaned_data["last_name"].strip()
 
-    def clean_spare_email(self):
-        return self.cleaned_data["spare_email"].strip().lower()
-
     def clean(self):
         cleaned = super().clean()
         clean_contact_fields(self, cleaned, primary_email=self.instance.email)
@@ -239,13 +248,10 @@ class ProfileForm(forms.ModelForm):
 
 
 class NewEmailTwiceForm(forms.Form):
-    """A new address typed twice; both are compared lower-cased."""
+    """A new address typed twice; both are compared in their normal form."""
 
-    new_email = forms.EmailField(label=_("New email address"), max_length=254)
-    new_email2 = forms.EmailField(label=_("New email address (again)"), max_length=254)
-
-    def clean_new_email2(self):
-        return self.cleaned_data["new_email2"].strip().lower()
+    new_email = NormalisedEmailField(label=_("New email address"), max_length=254)
+    new_email2 = NormalisedEmailField(label=_("New email address (again)"), max_length=254)
 
     def clean(self):
         cleaned = super().clean()
@@ -267,7 +273,7 @@ class EmailChangeForm(NewEmailTwiceForm):
         super().__init__(*args, **kwargs)
 
     def clean_new_email(self):
-        email = self.cleaned_data["new_email"].strip().lower()
+        email = self.cleaned_data["new_email"]
         if email == self.user.email.lower():
             raise forms.ValidationError(_("This is already your email address."),
                                         code="same_email")
@@ -312,7 +318,7 @@ class RecoveryRequestForm(NewEmailTwiceForm):
     )
 
     def clean_new_email(self):
-        email = self.cleaned_data["new_email"].strip().lower()
+        email = self.cleaned_data["new_email"]
         if User.objects.filter(email__lower=email).exists():
             raise forms.ValidationError(
                 _("This address is already used by an account. Choose another one."),

@@ -4,11 +4,14 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
+
+from portal.text import no_control_characters, normalise_email
 
 
 class LegalForm(models.TextChoices):
@@ -25,10 +28,20 @@ class UserManager(BaseUserManager):
         return self.get_by_login(username)
 
     def get_by_login(self, login):
-        """The account whose NIC handle or email is `login`, compared case-blind."""
-        login = (login or "").strip().lower()
+        """The account whose NIC handle or email is `login` (see filter_by_login)."""
+        return self.filter_by_login(login).get()
+
+    def filter_by_login(self, login):
+        """The account (none or one) whose NIC handle or email is `login`, both compared in
+        normal form: any case, fullwidth letters as the plain ones. A login with an
+        invisible character matches nothing."""
+        try:
+            # A NIC handle has no "@": it gets NFKC, the invisible-character rule and case.
+            login = normalise_email(login)
+        except ValidationError:
+            return self.none()
         field = "email__lower" if "@" in login else "nic_handle__lower"
-        return self.get(**{field: login})
+        return self.filter(**{field: login})
 
     def create_superuser(self, nic_handle=None, email=None, password=None, **extra):
         """For `createsuperuser`: staff accounts get a NIC handle like everyone else."""
@@ -50,15 +63,21 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     email = models.EmailField(_("email address"), max_length=254)
     spare_email = models.EmailField(_("spare email address"), max_length=254, blank=True)
-    first_name = models.CharField(_("first name"), max_length=100)
-    last_name = models.CharField(_("last name"), max_length=100)
+    first_name = models.CharField(_("first name"), max_length=100,
+                                  validators=[no_control_characters])
+    last_name = models.CharField(_("last name"), max_length=100,
+                                 validators=[no_control_characters])
     legal_form = models.CharField(
         _("legal form"), max_length=32, choices=LegalForm.choices, default=LegalForm.INDIVIDUAL
     )
-    organisation = models.CharField(_("organisation"), max_length=200, blank=True)
-    address = models.CharField(_("address"), max_length=255, blank=True)
-    city = models.CharField(_("city"), max_length=100, blank=True)
-    zip = models.CharField(_("postcode"), max_length=20, blank=True)
+    organisation = models.CharField(_("organisation"), max_length=200, blank=True,
+                                    validators=[no_control_characters])
+    address = models.CharField(_("address"), max_length=255, blank=True,
+                               validators=[no_control_characters])
+    city = models.CharField(_("city"), max_length=100, blank=True,
+                            validators=[no_control_characters])
+    zip = models.CharField(_("postcode"), max_length=20, blank=True,
+                           validators=[no_control_characters])
     country = CountryField(_("country"), blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     language = models.CharField(

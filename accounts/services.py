@@ -34,6 +34,7 @@ from portal.db import insert_from_select
 from portal.ratelimit import rate_limit_hit
 from portal.links import portal_url
 from portal.requestinfo import browser_and_system, client_ip, user_agent
+from portal.text import normalise_email
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +67,9 @@ def nic_handle_claim(*, first_name, last_name, handle=None):
 def account_create(*, email, password, first_name, last_name, nic_handle=None,
                    send_confirmation=True, request=None, **profile):
     """Create a customer with a fresh NIC handle and, in the same transaction, the
-    confirmation email that carries it."""
-    email = email.strip().lower()
+    confirmation email that carries it. The address is stored in normal form
+    (portal.text.normalise_email, which raises ValidationError)."""
+    email = normalise_email(email)
     with transaction.atomic():
         handle = nic_handle_claim(first_name=first_name, last_name=last_name, handle=nic_handle)
         user = User(nic_handle=handle, email=email, first_name=first_name,
@@ -177,7 +179,7 @@ def email_change_request(*, user, new_email, request=None):
     2. Create the new one, due in 24 hours, with a fresh code (only its hash is kept).
     3. Send the code to the current address (with a refuse link), and a link to the new
        address that proves it is reachable."""
-    new_email = new_email.strip().lower()
+    new_email = normalise_email(new_email)
     now = timezone.now()
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
@@ -521,9 +523,7 @@ def password_reset_request(*, login, request=None):
     (the account key falls back to what was typed); password_reset_send does the rest."""
     login = (login or "").strip().lower()[:254]
     _limit(f"reset-ip:{client_ip(request)}", RESET_LIMIT_PER_IP)
-    account_key = User.objects.filter(
-        **({"email__lower": login} if "@" in login else {"nic_handle__lower": login})
-    ).values_list("pk", flat=True).first()
+    account_key = User.objects.filter_by_login(login).values_list("pk", flat=True).first()
     _limit(f"reset-account:{account_key or login}", RESET_LIMIT_PER_ACCOUNT)
     with transaction.atomic():
         attempt = PasswordResetAttempt.objects.create(
@@ -552,10 +552,7 @@ def password_reset_send(*, attempt_id):
             return None
         attempt = PasswordResetAttempt.objects.get(pk=attempt_id)
         login = attempt.login
-        user = User.objects.filter(
-            **({"email__lower": login} if "@" in login else {"nic_handle__lower": login}),
-            is_active=True,
-        ).first()
+        user = User.objects.filter_by_login(login).filter(is_active=True).first()
         if user is None:
             return None
         attempt.user = user
@@ -607,7 +604,7 @@ def recovery_request_create(*, nic_handle, new_email, message, request=None):
     """Record the request when the NIC handle exists, and answer the same when it does
     not: the new address is told either way, the current one only when there is one."""
     _limit(f"recovery-ip:{client_ip(request)}", RECOVERY_LIMIT_PER_IP)
-    new_email = new_email.strip().lower()
+    new_email = normalise_email(new_email)
     user = User.objects.filter(nic_handle__lower=nic_handle.strip().lower(),
                                is_active=True).first()
     with transaction.atomic():

@@ -7,6 +7,7 @@ from django.utils.formats import localize
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import Period, Product
+from portal.text import no_control_characters
 
 DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
@@ -44,7 +45,7 @@ class OrderForm(forms.Form):
     period = forms.ChoiceField(label=_("Billing period"), choices=Period.choices,
                                initial=Period.YEAR, widget=forms.RadioSelect)
     service_name = forms.CharField(
-        label=_("Domain or service name"), max_length=253,
+        label=_("Domain or service name"), max_length=253, validators=[no_control_characters],
         help_text=_("The domain name to register, or the domain your hosting or server is for."),
     )
     token = forms.UUIDField(required=False, widget=forms.HiddenInput)

@@ -14,6 +14,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from portal.text import no_control_characters
+
 CENT = Decimal("0.01")
 HUNDRED = Decimal("100")
 CURRENCY = "EUR"
@@ -124,7 +126,7 @@ class Service(models.Model):
                                  related_name="services", verbose_name=_("customer"))
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="services",
                                 verbose_name=_("product"))
-    name = models.CharField(_("name"), max_length=253)
+    name = models.CharField(_("name"), max_length=253, validators=[no_control_characters])
     period = models.CharField(_("billing period"), max_length=8, choices=Period.choices)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices,
                               default=Status.PENDING)
