@@ -1,4 +1,4 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.template.defaultfilters import truncatechars
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -58,10 +58,19 @@ class OutboundEmailAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Resend the selected emails"), permissions=["resend"])
     def resend(self, request, queryset):
-        count = 0
+        count, refused = 0, []
         for email in queryset.select_related("user"):
+            if email.user is not None and not email.user.may_be_managed_by(request.user):
+                refused.append(email.user.nic_handle)
+                continue
             services.email_resend(email=email, staff_user=request.user, request=request)
             count += 1
-        self.message_user(request, ngettext("%(count)d email queued again.",
-                                            "%(count)d emails queued again.", count)
-                          % {"count": count})
+        if count:
+            self.message_user(request, ngettext("%(count)d email queued again.",
+                                                "%(count)d emails queued again.", count)
+                              % {"count": count})
+        if refused:
+            self.message_user(request, _("Emails of %(nic_handles)s not queued again. Only a "
+                                         "superuser may act on a staff account.")
+                              % {"nic_handles": ", ".join(sorted(set(refused)))},
+                              messages.ERROR)
