@@ -15,12 +15,13 @@ from accounts.models import (
     SecurityEvent,
     User,
 )
+from portal.admin import PortalModelAdmin
 
 ACCESS_FIELDS = ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")
 
 
 @admin.register(User)
-class UserAdmin(admin.ModelAdmin):
+class UserAdmin(PortalModelAdmin):
     """Customers. Staff never see or set a password: they send a reset link. Every change
     lands in the customer's security log and the customer is told."""
 
@@ -87,7 +88,7 @@ class UserAdmin(admin.ModelAdmin):
                               messages.ERROR)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(PortalModelAdmin):
     """Records written by the application only: staff read them, never add, edit or
     delete them."""
 
@@ -157,7 +158,7 @@ class DecisionAdminMixin:
 
 
 @admin.register(RecoveryRequest)
-class RecoveryRequestAdmin(DecisionAdminMixin, admin.ModelAdmin):
+class RecoveryRequestAdmin(DecisionAdminMixin, PortalModelAdmin):
     list_display = ("created_at", "user", "old_email", "new_email", "state", "decided_by")
     list_filter = ("state",)
     search_fields = ("user__nic_handle", "old_email", "new_email")
@@ -180,7 +181,7 @@ class RecoveryRequestAdmin(DecisionAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(EmailChangeRequest)
-class EmailChangeRequestAdmin(DecisionAdminMixin, admin.ModelAdmin):
+class EmailChangeRequestAdmin(DecisionAdminMixin, PortalModelAdmin):
     """State, times and attempts; never the code (only its hash exists, and it is hidden)."""
 
     list_display = ("created_at", "user", "old_email", "new_email", "state", "due_at",

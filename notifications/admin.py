@@ -6,10 +6,11 @@ from django.utils.translation import ngettext
 
 from notifications import services
 from notifications.models import OutboundEmail
+from portal.admin import PortalModelAdmin
 
 
 @admin.register(OutboundEmail)
-class OutboundEmailAdmin(admin.ModelAdmin):
+class OutboundEmailAdmin(PortalModelAdmin):
     """The outbox: status, attempts and the last error; the body as the customer got it;
     a resend action. Rows are never edited by hand."""
 

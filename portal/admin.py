@@ -1,4 +1,7 @@
 from django.contrib import admin
+from django.contrib.admin.exceptions import DisallowedModelAdminLookup
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.utils.translation import gettext_lazy as _
 
 
@@ -17,3 +20,34 @@ class PortalAdminSite(admin.AdminSite):
 
             login_notify(user=request.user, request=request)
         return response
+
+
+class OfferedParametersChangeList(ChangeList):
+    """A list that takes only the query parameters its page offers. Search, ordering,
+    paging, "all", the error flag, facets and popups never reach get_filters(); what does
+    must be a parameter of one of the list filters shown or of the date hierarchy. Django
+    would otherwise filter on any lookup of any of the model's own fields."""
+
+    def get_filters(self, request):
+        # Nothing is filtered yet: this reads the parameters and builds the list filters.
+        try:
+            filters = super().get_filters(request)
+        except (ValueError, OverflowError) as error:
+            # A date hierarchy year past the calendar (9999 has no next year or month).
+            raise IncorrectLookupParameters(error) from error
+        filter_specs = filters[0]
+        offered = {name for spec in filter_specs for name in spec.expected_parameters()}
+        if self.date_hierarchy:
+            offered |= {f"{self.date_hierarchy}__{part}" for part in ("year", "month", "day")}
+        unexpected = sorted(set(self.get_filters_params()) - offered)
+        if unexpected:
+            raise DisallowedModelAdminLookup(f"Filtering by {', '.join(unexpected)} not allowed")
+        return filters
+
+
+class PortalModelAdmin(admin.ModelAdmin):
+    """The base of every ModelAdmin in the portal: its list takes only the parameters its
+    page offers (a 400 for anything else, the "?e=1" page for a bad value)."""
+
+    def get_changelist(self, request, **kwargs):
+        return OfferedParametersChangeList
