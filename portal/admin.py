@@ -2,7 +2,12 @@ from django.contrib import admin
 from django.contrib.admin.exceptions import DisallowedModelAdminLookup
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
+from django.core import checks
 from django.utils.translation import gettext_lazy as _
+
+# Columns no admin list may filter, search, sort or show: a lookup such as
+# `password__startswith` answers yes or no, and enough of them spell out the value.
+SECRET_FIELDS = {"password"}
 
 
 class PortalAdminSite(admin.AdminSite):
@@ -47,7 +52,24 @@ class OfferedParametersChangeList(ChangeList):
 
 class PortalModelAdmin(admin.ModelAdmin):
     """The base of every ModelAdmin in the portal: its list takes only the parameters its
-    page offers (a 400 for anything else, the "?e=1" page for a bad value)."""
+    page offers (a 400 for anything else, the "?e=1" page for a bad value), and no list
+    filter, search field, column or date hierarchy may reach a secret (a system check)."""
 
     def get_changelist(self, request, **kwargs):
         return OfferedParametersChangeList
+
+    def check(self, **kwargs):
+        return [*super().check(**kwargs), *self._check_no_secret_in_lists()]
+
+    def _check_no_secret_in_lists(self):
+        paths = [item if isinstance(item, str) else item[0] for item in self.list_filter
+                 if not isinstance(item, type)]
+        paths += [name.lstrip("^=@") for name in self.search_fields]
+        paths += [name for name in self.list_display if isinstance(name, str)]
+        paths += [self.date_hierarchy] if self.date_hierarchy else []
+        return [
+            checks.Error(f"{path!r} exposes a secret field ({', '.join(sorted(SECRET_FIELDS))}) "
+                         "to the list's filters, search or sorting.",
+                         obj=self.__class__, id="portal.E001")
+            for path in paths if SECRET_FIELDS & set(path.split("__"))
+        ]

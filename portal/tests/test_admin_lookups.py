@@ -8,13 +8,15 @@ from html import unescape
 
 import pytest
 from django.contrib import admin
+from django.core import checks
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import SecurityEvent
+from accounts.models import SecurityEvent, User
 from billing.services import invoice_mark_paid
 from billing.tests.conftest import catalogue_product, place_order
 from notifications.services import email_deliver, email_queue
+from portal.admin import PortalModelAdmin
 
 pytestmark = pytest.mark.django_db
 
@@ -72,8 +74,6 @@ def assert_refused_or_flagged(response):
 
 
 def test_every_project_admin_takes_only_the_parameters_it_offers():
-    from portal.admin import PortalModelAdmin
-
     assert len(project_admins()) >= 10
     for model_admin in project_admins():
         assert isinstance(model_admin, PortalModelAdmin), admin_id(model_admin)
@@ -188,3 +188,15 @@ def test_every_link_a_list_page_offers_works(superuser_client, rows, model_admin
             response = superuser_client.get(url, query)
             assert response.status_code == 200
             assert row in response.context["cl"].result_list
+
+
+def test_a_list_filter_or_search_on_a_password_fails_the_system_checks():
+    class Leaky(PortalModelAdmin):
+        search_fields = ("nic_handle", "=password")
+
+    class Leakier(PortalModelAdmin):
+        list_filter = ("is_active", "password")
+
+    for admin_class in (Leaky, Leakier):
+        errors = admin_class(User, admin.site).check()
+        assert [e.id for e in errors if e.level >= checks.ERROR] == ["portal.E001"]
