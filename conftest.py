@@ -157,6 +157,24 @@ def agent_client(support_agent):
     return client
 
 
+@pytest.fixture
+def superuser(db):
+    """A staff member with every right, as `createsuperuser` makes one."""
+    from accounts.models import User
+
+    return User.objects.create_superuser(email="root@portal.example", password=PASSWORD,
+                                         first_name="Rosa", last_name="Root")
+
+
+@pytest.fixture
+def superuser_client(superuser):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(superuser)
+    return client
+
+
 def run_at_once(work, count, *, timeout=120):
     """Call work(0) ... work(count - 1) in `count` threads released together, each with
     its own database connection (closed at the end). Returns (results by index, errors)."""

@@ -15,12 +15,13 @@ from accounts.models import (
     SecurityEvent,
     User,
 )
+from portal.admin import PortalModelAdmin
 
 ACCESS_FIELDS = ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")
 
 
 @admin.register(User)
-class UserAdmin(admin.ModelAdmin):
+class UserAdmin(PortalModelAdmin):
     """Customers. Staff never see or set a password: they send a reset link. Every change
     lands in the customer's security log and the customer is told."""
 
@@ -55,6 +56,11 @@ class UserAdmin(admin.ModelAdmin):
         # Customers sign up themselves; staff accounts come from createsuperuser.
         return False
 
+    def has_change_permission(self, request, obj=None):
+        # An agent sees a staff account read-only (and a POST is refused).
+        return super().has_change_permission(request, obj) and (
+            obj is None or obj.may_be_managed_by(request.user))
+
     def save_model(self, request, obj, form, change):
         changed = [name for name in form.changed_data if name not in ("groups", "user_permissions")]
         obj.save()
@@ -64,17 +70,27 @@ class UserAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Send a password reset link"), permissions=["change"])
     def send_password_reset(self, request, queryset):
-        count = 0
+        count, refused, reason = 0, [], ""
         for user in queryset:
-            services.password_reset_send_by_staff(user=user, staff_user=request.user,
-                                                  request=request)
+            try:
+                services.password_reset_send_by_staff(user=user, staff_user=request.user,
+                                                      request=request)
+            except services.StaffActionRefused as error:
+                refused.append(user.nic_handle)
+                reason = str(error)
+                continue
             count += 1
-        self.message_user(request, ngettext("Reset link sent to %(count)d customer.",
-                                            "Reset link sent to %(count)d customers.", count)
-                          % {"count": count})
+        if count:
+            self.message_user(request, ngettext("Reset link sent to %(count)d customer.",
+                                                "Reset link sent to %(count)d customers.", count)
+                              % {"count": count})
+        if refused:
+            self.message_user(request, _("No reset link sent to %(nic_handles)s. %(reason)s")
+                              % {"nic_handles": ", ".join(refused), "reason": reason},
+                              messages.ERROR)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(PortalModelAdmin):
     """Records written by the application only: staff read them, never add, edit or
     delete them."""
 
@@ -132,7 +148,7 @@ class DecisionAdminMixin:
                 with transaction.atomic():
                     service(obj, staff_user=request.user, reason=form.cleaned_data["reason"],
                             request=request)
-            except services.EmailChangeError as error:
+            except (services.EmailChangeError, services.StaffActionRefused) as error:
                 self.message_user(request, str(error), messages.ERROR)
             else:
                 self.message_user(request, _("Done: %(action)s. The customer has been emailed.")
@@ -144,7 +160,7 @@ class DecisionAdminMixin:
 
 
 @admin.register(RecoveryRequest)
-class RecoveryRequestAdmin(DecisionAdminMixin, admin.ModelAdmin):
+class RecoveryRequestAdmin(DecisionAdminMixin, PortalModelAdmin):
     list_display = ("created_at", "user", "old_email", "new_email", "state", "decided_by")
     list_filter = ("state",)
     search_fields = ("user__nic_handle", "old_email", "new_email")
@@ -167,7 +183,7 @@ class RecoveryRequestAdmin(DecisionAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(EmailChangeRequest)
-class EmailChangeRequestAdmin(DecisionAdminMixin, admin.ModelAdmin):
+class EmailChangeRequestAdmin(DecisionAdminMixin, PortalModelAdmin):
     """State, times and attempts; never the code (only its hash exists, and it is hidden)."""
 
     list_display = ("created_at", "user", "old_email", "new_email", "state", "due_at",

@@ -122,6 +122,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     def email_confirmed(self):
         return self.email_confirmed_at is not None
 
+    def may_be_managed_by(self, staff_user) -> bool:
+        """Whether `staff_user` may act on this account from admin: support agents act on
+        customers; only a superuser acts on a staff or superuser account (else an agent
+        could take one over, with a reset link or a new primary address)."""
+        return staff_user.is_superuser or not (self.is_staff or self.is_superuser)
+
 
 class IssuedNicHandle(models.Model):
     """Every NIC handle ever assigned. Rows are never deleted, so a handle is never reused,

@@ -656,9 +656,11 @@ def recovery_request_approve(*, recovery, staff_user, reason, request=None):
     """1. Close the request (only if still pending).
     2. The primary address becomes the new one (unconfirmed until the customer uses it);
        a pending email change is aborted.
-    3. The new address gets a reset link; the old one a notice."""
+    3. The new address gets a reset link; the old one a notice.
+    Only a superuser decides for a staff account (StaffActionRefused)."""
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=recovery.user_id)
+        _staff_may_manage(user=user, staff_user=staff_user)
         if User.objects.filter(email__lower=recovery.new_email).exclude(pk=user.pk).exists():
             raise EmailChangeError(_("The new address is used by another account."))
         if not _recovery_close(recovery, state=RecoveryRequest.State.APPROVED,
@@ -687,6 +689,7 @@ def recovery_request_approve(*, recovery, staff_user, reason, request=None):
 
 def recovery_request_refuse(*, recovery, staff_user, reason, request=None):
     with transaction.atomic():
+        _staff_may_manage(user=recovery.user, staff_user=staff_user)
         if not _recovery_close(recovery, state=RecoveryRequest.State.REFUSED, actor=staff_user,
                                reason=reason):
             raise EmailChangeError(_("This request is no longer pending."))
@@ -700,9 +703,20 @@ def recovery_request_refuse(*, recovery, staff_user, reason, request=None):
 
 # --- support staff ------------------------------------------------------------------------
 
+class StaffActionRefused(Exception):
+    """A member of staff may not act on this account; the message is for them."""
+
+
+def _staff_may_manage(*, user, staff_user):
+    if not user.may_be_managed_by(staff_user):
+        raise StaffActionRefused(_("Only a superuser may act on a staff account."))
+
+
 def staff_account_changed(*, user, staff_user, what, request=None, **detail):
     """A staff member changed this account: the security log keeps who, the customer is
-    told by email (a security notice, never switched off)."""
+    told by email (a security notice, never switched off). Called inside the caller's
+    transaction, which a refusal rolls back."""
+    _staff_may_manage(user=user, staff_user=staff_user)
     security_log(user=user, action=SecurityEvent.Action.STAFF_ACTION, request=request,
                  actor=staff_user, what=what, **detail)
     # Field labels, not names: lazy, so they come out in the customer's language.
@@ -713,6 +727,7 @@ def staff_account_changed(*, user, staff_user, what, request=None, **detail):
 
 def password_reset_send_by_staff(*, user, staff_user, request=None):
     """Staff never set a password: they send the customer a reset link."""
+    _staff_may_manage(user=user, staff_user=staff_user)
     with transaction.atomic():
         security_log(user=user, action=SecurityEvent.Action.STAFF_ACTION, request=request,
                      actor=staff_user, what="password_reset_sent")
@@ -724,6 +739,7 @@ def password_reset_send_by_staff(*, user, staff_user, request=None):
 def email_change_staff_abort(*, change, staff_user, reason, request=None):
     with transaction.atomic():
         change = EmailChangeRequest.objects.select_for_update().select_related("user").get(pk=change.pk)
+        _staff_may_manage(user=change.user, staff_user=staff_user)
         if not _email_change_close(change, state=EmailChangeRequest.State.ABORTED,
                                    now=timezone.now(), reason=f"support: {reason}",
                                    request=request, actor=staff_user, notify=True):
@@ -735,6 +751,7 @@ def email_change_staff_apply(*, change, staff_user, reason, request=None):
     """Support applies a pending change at once (for instance after checking identity)."""
     with transaction.atomic():
         change = EmailChangeRequest.objects.select_for_update().select_related("user").get(pk=change.pk)
+        _staff_may_manage(user=change.user, staff_user=staff_user)
         if not change.is_pending:
             raise EmailChangeError(_("This request is no longer pending."))
         if not _email_change_apply_or_abort(change, now=timezone.now(), request=request,

@@ -4,10 +4,11 @@ from django.utils.translation import ngettext
 
 from billing import services
 from billing.models import Invoice, InvoiceLine, Order, OrderLine, Product, Service
+from portal.admin import PortalModelAdmin
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(PortalModelAdmin):
     list_display = ("name", "code", "kind", "price_monthly", "price_yearly", "tax_rate",
                     "is_active", "position")
     list_filter = ("kind", "is_active")
@@ -16,7 +17,7 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(PortalModelAdmin):
     list_display = ("name", "customer", "product", "period", "status", "expires_at", "auto_renew")
     list_filter = ("status", "auto_renew", "product")
     search_fields = ("name", "customer__nic_handle", "customer__email")
@@ -39,7 +40,7 @@ class OrderLineInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(PortalModelAdmin):
     list_display = ("__str__", "customer", "created_at")
     search_fields = ("customer__nic_handle", "customer__email")
     list_select_related = ("customer",)
@@ -66,7 +67,7 @@ class InvoiceLineInline(admin.TabularInline):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(PortalModelAdmin):
     """Invoices are issued by the order and renewal workflows and never edited: every
     field is read-only here. Staff record a payment with the "mark paid" action."""
 

@@ -6,10 +6,11 @@ from django.utils.translation import ngettext
 
 from notifications import services
 from notifications.models import OutboundEmail
+from portal.admin import PortalModelAdmin
 
 
 @admin.register(OutboundEmail)
-class OutboundEmailAdmin(admin.ModelAdmin):
+class OutboundEmailAdmin(PortalModelAdmin):
     """The outbox: status, attempts and the last error; the body as the customer got it;
     a resend action. Rows are never edited by hand."""
 
@@ -58,15 +59,20 @@ class OutboundEmailAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Resend the selected emails"), permissions=["resend"])
     def resend(self, request, queryset):
-        count = 0
+        count, refused = 0, []
         for email in queryset.select_related("user"):
             try:
                 services.email_resend(email=email, staff_user=request.user, request=request)
             except services.ResendRefused as refusal:
-                self.message_user(request, _("Not sent again: %(email)s. %(reason)s")
-                                  % {"email": email, "reason": refusal}, messages.WARNING)
+                refused.append(_("%(kind)s to %(who)s: %(reason)s") % {
+                    "kind": email.kind, "reason": refusal,
+                    "who": email.user.nic_handle if email.user else email.to_address})
             else:
                 count += 1
-        self.message_user(request, ngettext("%(count)d email queued again.",
-                                            "%(count)d emails queued again.", count)
-                          % {"count": count})
+        if count:
+            self.message_user(request, ngettext("%(count)d email queued again.",
+                                                "%(count)d emails queued again.", count)
+                              % {"count": count})
+        for refusal in refused:
+            self.message_user(request, _("Not sent again: %(refusal)s") % {"refusal": refusal},
+                              messages.ERROR)

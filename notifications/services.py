@@ -323,6 +323,8 @@ def email_resend(*, email, staff_user, request=None):
     from accounts.models import SecurityEvent
     from accounts.security import security_log
 
+    if email.user is not None and not email.user.may_be_managed_by(staff_user):
+        raise ResendRefused(_("Only a superuser may act on a staff account."))
     if email_kind(email.kind).secrets:
         raise ResendRefused(_("It carried a code or a link: the customer must ask for a "
                               "new one (or send a password reset link)."))

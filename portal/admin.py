@@ -1,5 +1,13 @@
 from django.contrib import admin
+from django.contrib.admin.exceptions import DisallowedModelAdminLookup
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
+from django.core import checks
 from django.utils.translation import gettext_lazy as _
+
+# Columns no admin list may filter, search, sort or show: a lookup such as
+# `password__startswith` answers yes or no, and enough of them spell out the value.
+SECRET_FIELDS = {"password"}
 
 
 class PortalAdminSite(admin.AdminSite):
@@ -17,3 +25,51 @@ class PortalAdminSite(admin.AdminSite):
 
             login_notify(user=request.user, request=request)
         return response
+
+
+class OfferedParametersChangeList(ChangeList):
+    """A list that takes only the query parameters its page offers. Search, ordering,
+    paging, "all", the error flag, facets and popups never reach get_filters(); what does
+    must be a parameter of one of the list filters shown or of the date hierarchy. Django
+    would otherwise filter on any lookup of any of the model's own fields."""
+
+    def get_filters(self, request):
+        # Nothing is filtered yet: this reads the parameters and builds the list filters.
+        try:
+            filters = super().get_filters(request)
+        except (ValueError, OverflowError) as error:
+            # A date hierarchy year past the calendar (9999 has no next year or month).
+            raise IncorrectLookupParameters(error) from error
+        filter_specs = filters[0]
+        offered = {name for spec in filter_specs for name in spec.expected_parameters()}
+        if self.date_hierarchy:
+            offered |= {f"{self.date_hierarchy}__{part}" for part in ("year", "month", "day")}
+        unexpected = sorted(set(self.get_filters_params()) - offered)
+        if unexpected:
+            raise DisallowedModelAdminLookup(f"Filtering by {', '.join(unexpected)} not allowed")
+        return filters
+
+
+class PortalModelAdmin(admin.ModelAdmin):
+    """The base of every ModelAdmin in the portal: its list takes only the parameters its
+    page offers (a 400 for anything else, the "?e=1" page for a bad value), and no list
+    filter, search field, column or date hierarchy may reach a secret (a system check)."""
+
+    def get_changelist(self, request, **kwargs):
+        return OfferedParametersChangeList
+
+    def check(self, **kwargs):
+        return [*super().check(**kwargs), *self._check_no_secret_in_lists()]
+
+    def _check_no_secret_in_lists(self):
+        paths = [item if isinstance(item, str) else item[0] for item in self.list_filter
+                 if not isinstance(item, type)]
+        paths += [name.lstrip("^=@") for name in self.search_fields]
+        paths += [name for name in self.list_display if isinstance(name, str)]
+        paths += [self.date_hierarchy] if self.date_hierarchy else []
+        return [
+            checks.Error(f"{path!r} exposes a secret field ({', '.join(sorted(SECRET_FIELDS))}) "
+                         "to the list's filters, search or sorting.",
+                         obj=self.__class__, id="portal.E001")
+            for path in paths if SECRET_FIELDS & set(path.split("__"))
+        ]

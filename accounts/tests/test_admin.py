@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts import services
-from accounts.models import SecurityEvent, User
-from conftest import PASSWORD
+from accounts.models import RecoveryRequest, SecurityEvent, User
+from conftest import PASSWORD, make_customer
 
 pytestmark = pytest.mark.django_db
 
@@ -169,3 +169,172 @@ def test_a_staff_login_is_logged_and_notified_like_any_login(
     assert event.ip_address == "192.0.2.44"
     assert [m.to for m in mail.outbox] == [[support_agent.email]]
     assert "192.0.2.44" in mail.outbox[0].body
+
+
+# --- staff accounts are managed by superusers only -----------------------------------------
+
+REFUSAL = "Only a superuser may act on a staff account."
+
+
+@pytest.fixture
+def other_agent(db):
+    """Another member of staff, not a superuser."""
+    agent = make_customer("colleague@portal.example", first_name="Carla", last_name="Colleague")
+    agent.is_staff = True
+    agent.save(update_fields=["is_staff"])
+    return agent
+
+
+def messages_in(response):
+    return [str(message) for message in response.context["messages"]]
+
+
+def test_only_a_superuser_may_manage_a_staff_or_superuser_account(
+    support_agent, other_agent, superuser, customer
+):
+    assert customer.may_be_managed_by(support_agent)
+    assert not other_agent.may_be_managed_by(support_agent)
+    assert not superuser.may_be_managed_by(support_agent)
+    assert not support_agent.may_be_managed_by(support_agent)
+    assert other_agent.may_be_managed_by(superuser) and customer.may_be_managed_by(superuser)
+
+
+@pytest.mark.parametrize("target", ["superuser", "other_agent"])
+def test_an_agent_cannot_send_a_reset_link_to_a_staff_account(
+    agent_client, request, target, django_capture_on_commit_callbacks
+):
+    account = request.getfixturevalue(target)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = agent_client.post("/admin/accounts/user/", {
+            "action": "send_password_reset", "_selected_action": [account.pk]}, follow=True)
+    assert response.status_code == 200
+    assert mail.outbox == []
+    assert not account.security_events.filter(action=SecurityEvent.Action.STAFF_ACTION).exists()
+    assert any(account.nic_handle in m and REFUSAL in m for m in messages_in(response))
+
+
+def test_an_agent_sending_reset_links_reaches_the_customers_and_names_the_refused_accounts(
+    agent_client, customer, other_customer, superuser, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = agent_client.post("/admin/accounts/user/", {
+            "action": "send_password_reset",
+            "_selected_action": [customer.pk, superuser.pk, other_customer.pk]}, follow=True)
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([customer.email, other_customer.email])
+    shown = messages_in(response)
+    assert "Reset link sent to 2 customers." in shown
+    refused = [m for m in shown if superuser.nic_handle in m]
+    assert len(refused) == 1 and REFUSAL in refused[0]
+    assert customer.nic_handle not in refused[0]
+
+
+def test_a_superuser_sends_a_reset_link_to_a_staff_account(
+    superuser_client, superuser, support_agent, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        superuser_client.post("/admin/accounts/user/", {"action": "send_password_reset",
+                                                        "_selected_action": [support_agent.pk]})
+    assert [m.to for m in mail.outbox] == [[support_agent.email]]
+    assert support_agent.security_events.get(action="staff_action").actor == superuser
+
+
+def staff_recovery_request(account):
+    return RecoveryRequest.objects.create(user=account, old_email=account.email,
+                                          new_email="taken-over@example.net",
+                                          message="I lost my mailbox")
+
+
+@pytest.mark.parametrize("decision", ["approve", "refuse"])
+def test_an_agent_cannot_decide_a_staff_accounts_recovery_request(
+    agent_client, superuser, decision, django_capture_on_commit_callbacks
+):
+    recovery = staff_recovery_request(superuser)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = agent_client.post(
+            f"/admin/accounts/recoveryrequest/{recovery.pk}/decide/{decision}/",
+            {"reason": "called us"}, follow=True)
+    assert response.status_code == 200
+    assert REFUSAL in messages_in(response)
+    recovery.refresh_from_db()
+    superuser.refresh_from_db()
+    assert recovery.state == "pending" and recovery.decided_by is None
+    assert superuser.email == "root@portal.example"
+    assert mail.outbox == []
+
+
+def test_a_superuser_approves_a_staff_accounts_recovery_request(superuser_client, support_agent):
+    recovery = staff_recovery_request(support_agent)
+    superuser_client.post(f"/admin/accounts/recoveryrequest/{recovery.pk}/decide/approve/",
+                          {"reason": "identity checked"})
+    support_agent.refresh_from_db()
+    assert support_agent.email == "taken-over@example.net"
+
+
+@pytest.mark.parametrize("decision", ["apply", "abort"])
+def test_an_agent_cannot_apply_or_abort_a_staff_accounts_email_change(
+    agent_client, other_agent, decision
+):
+    change = services.email_change_request(user=other_agent, new_email="moving@example.com")
+    response = agent_client.post(
+        f"/admin/accounts/emailchangerequest/{change.pk}/decide/{decision}/",
+        {"reason": "asked by phone"}, follow=True)
+    assert response.status_code == 200
+    assert REFUSAL in messages_in(response)
+    change.refresh_from_db()
+    other_agent.refresh_from_db()
+    assert change.state == "todo" and other_agent.email == "colleague@portal.example"
+
+
+def test_the_services_refuse_an_agent_acting_on_a_staff_account(support_agent, superuser):
+    change = services.email_change_request(user=superuser, new_email="moving@example.com")
+    recovery = staff_recovery_request(superuser)
+    calls = [
+        lambda: services.password_reset_send_by_staff(user=superuser, staff_user=support_agent),
+        lambda: services.recovery_request_approve(recovery=recovery, staff_user=support_agent,
+                                                  reason="x"),
+        lambda: services.recovery_request_refuse(recovery=recovery, staff_user=support_agent,
+                                                 reason="x"),
+        lambda: services.email_change_staff_apply(change=change, staff_user=support_agent,
+                                                  reason="x"),
+        lambda: services.email_change_staff_abort(change=change, staff_user=support_agent,
+                                                  reason="x"),
+        lambda: services.staff_account_changed(user=superuser, staff_user=support_agent,
+                                               what="profile_edit", fields=["city"]),
+    ]
+    for call in calls:
+        with pytest.raises(services.StaffActionRefused, match=REFUSAL):
+            call()
+    assert not superuser.security_events.filter(actor=support_agent).exists()
+
+
+def test_an_agent_sees_a_staff_account_read_only(agent_client, other_agent):
+    url = f"/admin/accounts/user/{other_agent.pk}/change/"
+    page = agent_client.get(url).content.decode()
+    assert other_agent.nic_handle in page
+    assert 'name="city"' not in page and 'name="_save"' not in page
+    response = agent_client.post(url, customer_form(other_agent, city="Toledo"))
+    assert response.status_code == 403
+    other_agent.refresh_from_db()
+    assert other_agent.city == ""
+
+
+def test_a_superuser_edits_a_staff_account(superuser_client, superuser, support_agent):
+    url = f"/admin/accounts/user/{support_agent.pk}/change/"
+    response = superuser_client.post(url, customer_form(
+        support_agent, city="Toledo", is_active="on", is_staff="on",
+        groups=list(support_agent.groups.values_list("pk", flat=True))))
+    assert response.status_code == 302
+    support_agent.refresh_from_db()
+    assert support_agent.city == "Toledo" and support_agent.is_staff
+    assert support_agent.security_events.get(action="staff_action").actor == superuser
+
+
+def test_an_agent_cannot_grant_access_rights_to_a_customer(agent_client, customer):
+    support = Group.objects.get(name="Support")
+    response = agent_client.post(f"/admin/accounts/user/{customer.pk}/change/", customer_form(
+        customer, is_superuser="on", is_staff="on", is_active="", groups=[support.pk],
+        user_permissions=list(support.permissions.values_list("pk", flat=True))))
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert not customer.is_superuser and not customer.is_staff and customer.is_active
+    assert not customer.groups.exists() and not customer.user_permissions.exists()

@@ -52,3 +52,31 @@ def test_outbox_rows_cannot_be_edited_or_deleted(agent_client, customer):
                              {"post": "yes"}).status_code == 403
     row.refresh_from_db()
     assert row.subject != "x"
+
+
+def test_an_agent_cannot_resend_a_staff_accounts_email_and_is_told_which(
+    agent_client, customer, superuser, django_capture_on_commit_callbacks
+):
+    theirs, mine = welcome(superuser), welcome(customer)
+    OutboundEmail.objects.filter(pk__in=[theirs.pk, mine.pk]).update(status="failed", attempts=8)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = agent_client.post("/admin/notifications/outboundemail/", {
+            "action": "resend", "_selected_action": [theirs.pk, mine.pk]}, follow=True)
+    theirs.refresh_from_db()
+    assert theirs.status == "failed" and [m.to for m in mail.outbox] == [[customer.email]]
+    assert not superuser.security_events.filter(action="staff_action").exists()
+    shown = [str(m) for m in response.context["messages"]]
+    assert "1 email queued again." in shown
+    assert any(superuser.nic_handle in m and "Only a superuser may act on a staff account." in m
+               for m in shown)
+
+
+def test_a_superuser_resends_a_staff_accounts_email(
+    superuser_client, support_agent, django_capture_on_commit_callbacks
+):
+    row = welcome(support_agent)
+    OutboundEmail.objects.filter(pk=row.pk).update(status="failed", attempts=8)
+    with django_capture_on_commit_callbacks(execute=True):
+        superuser_client.post("/admin/notifications/outboundemail/",
+                              {"action": "resend", "_selected_action": [row.pk]})
+    assert [m.to for m in mail.outbox] == [[support_agent.email]]
