@@ -17,6 +17,14 @@ class PortalAdminSite(admin.AdminSite):
     site_header = _("Customer portal — support")
     site_title = _("Customer portal support")
 
+    def register(self, model_or_iterable, admin_class=None, **options):
+        """Admins of other apps (auth's groups, axes' login attempts) get the same
+        bounded lists as the portal's own."""
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, OfferedParametersOnly):
+            admin_class = type(admin_class.__name__, (OfferedParametersOnly, admin_class), {})
+        return super().register(model_or_iterable, admin_class, **options)
+
     def login(self, request, extra_context=None):
         was_anonymous = not request.user.is_authenticated
         response = super().login(request, extra_context)
@@ -50,13 +58,18 @@ class OfferedParametersChangeList(ChangeList):
         return filters
 
 
-class PortalModelAdmin(admin.ModelAdmin):
-    """The base of every ModelAdmin in the portal: its list takes only the parameters its
-    page offers (a 400 for anything else, the "?e=1" page for a bad value), and no list
-    filter, search field, column or date hierarchy may reach a secret (a system check)."""
+class OfferedParametersOnly:
+    """A ModelAdmin mixin: the list takes only the parameters its page offers (a 400 for
+    anything else, the "?e=1" page for a bad value)."""
 
     def get_changelist(self, request, **kwargs):
         return OfferedParametersChangeList
+
+
+class PortalModelAdmin(OfferedParametersOnly, admin.ModelAdmin):
+    """The base of every ModelAdmin in the portal: its list takes only the parameters its
+    page offers, and no list filter, search field, column or date hierarchy may reach a
+    secret (a system check)."""
 
     def check(self, **kwargs):
         return [*super().check(**kwargs), *self._check_no_secret_in_lists()]

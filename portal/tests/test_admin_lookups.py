@@ -200,3 +200,15 @@ def test_a_list_filter_or_search_on_a_password_fails_the_system_checks():
     for admin_class in (Leaky, Leakier):
         errors = admin_class(User, admin.site).check()
         assert [e.id for e in errors if e.level >= checks.ERROR] == ["portal.E001"]
+
+
+@pytest.mark.parametrize("url", [
+    "/admin/auth/group/?name__regex=(",
+    "/admin/auth/group/?permissions__codename__startswith=change",
+    "/admin/axes/accessattempt/?attempt_time__year=9999",
+    "/admin/axes/accessattempt/?username__regex=(",
+    "/admin/axes/accesslog/?attempt_time__year=99999&attempt_time__month=13",
+])
+def test_the_admins_of_other_apps_take_only_the_parameters_they_offer(lenient_client, url):
+    response = lenient_client.get(url)
+    assert_refused_or_flagged(response)
