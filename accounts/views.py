@@ -180,8 +180,14 @@ def email_change_verify(request):
         return redirect("accounts:email-change")
     form = VerificationCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        outcome = services.email_change_verify(change=pending, code=form.cleaned_data["code"],
-                                               request=request)
+        try:
+            outcome = services.email_change_verify(change=pending, code=form.cleaned_data["code"],
+                                                   request=request)
+        except services.EmailChangeError as error:
+            # Closed since this request read it: applied by a double submit, cancelled
+            # or refused meanwhile.
+            messages.info(request, str(error))
+            return redirect("accounts:email-change")
         if outcome == services.VERIFY_APPLIED:
             messages.success(request, _("Your email address is now %(email)s.")
                              % {"email": pending.new_email})
