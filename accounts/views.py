@@ -254,9 +254,19 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     success_url = "/reset/done/"
 
     def form_valid(self, form):
+        """The link was checked when this request began; another request with the same
+        link may have used it since. Check it again against the account's row, locked
+        until the new password is saved, so that a link sets a password once."""
         with transaction.atomic():
+            user = User.objects.select_for_update().get(pk=form.user.pk)
+            token = self.request.session.get(auth_views.INTERNAL_RESET_SESSION_TOKEN)
+            if not self.token_generator.check_token(user, token):
+                self.request.session.pop(auth_views.INTERNAL_RESET_SESSION_TOKEN, None)
+                self.validlink = False
+                return self.render_to_response(self.get_context_data())
+            form.user = user
             response = super().form_valid(form)
-            services.password_changed(user=form.user, request=self.request, how="reset")
+            services.password_changed(user=user, request=self.request, how="reset")
         return response
 
 
