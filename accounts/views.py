@@ -2,7 +2,6 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth import login, update_session_auth_hash
-from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import services
 from accounts.forms import (
+    CurrentPasswordChangeForm,
     EmailChangeForm,
     LoginForm,
     PasswordResetRequestForm,
@@ -126,7 +126,7 @@ def profile_edit(request):
 @login_required
 def email_change(request):
     pending = services.email_change_pending(user=request.user)
-    form = EmailChangeForm(request.POST or None, user=request.user)
+    form = EmailChangeForm(request.POST or None, user=request.user, request=request)
     if request.method == "POST" and form.is_valid():
         try:
             services.email_change_request(user=request.user,
@@ -276,7 +276,7 @@ def password_reset_complete(request):
 
 @login_required
 def security(request):
-    form = PasswordChangeForm(request.user, request.POST or None)
+    form = CurrentPasswordChangeForm(request.user, request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
         services.password_change(user=request.user, new_password=form.cleaned_data["new_password1"],
                                  request=request)
