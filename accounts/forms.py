@@ -4,11 +4,12 @@ from crispy_forms.layout import Column, Fieldset, Layout, Row, Submit
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from accounts.models import LegalForm, User
+from accounts.passwords import current_password_check
 from portal.text import no_control_characters, normalise_email
 
 
@@ -268,8 +269,8 @@ class EmailChangeForm(NewEmailTwiceForm):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
-    def __init__(self, *args, user, **kwargs):
-        self.user = user
+    def __init__(self, *args, user, request=None, **kwargs):
+        self.user, self.request = user, request
         super().__init__(*args, **kwargs)
 
     def clean_new_email(self):
@@ -284,9 +285,24 @@ class EmailChangeForm(NewEmailTwiceForm):
 
     def clean_password(self):
         password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
-            raise forms.ValidationError(_("Your password is not correct."),
-                                        code="password_incorrect")
+        current_password_check(user=self.user, password=password, request=self.request,
+                               where="email_change")
+        return password
+
+
+class CurrentPasswordChangeForm(PasswordChangeForm):
+    """Django's form (fields old_password, new_password1, new_password2), with the
+    current password checked under the same throttle as the email change."""
+
+    def __init__(self, user, *args, request=None, **kwargs):
+        self.request = request
+        super().__init__(user, *args, **kwargs)
+
+    def clean_old_password(self):
+        password = self.cleaned_data["old_password"]
+        current_password_check(user=self.user, password=password, request=self.request,
+                               where="password_change",
+                               incorrect=self.error_messages["password_incorrect"])
         return password
 
 

@@ -2,7 +2,6 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth import login, update_session_auth_hash
-from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import services
 from accounts.forms import (
+    CurrentPasswordChangeForm,
     EmailChangeForm,
     LoginForm,
     PasswordResetRequestForm,
@@ -126,7 +126,7 @@ def profile_edit(request):
 @login_required
 def email_change(request):
     pending = services.email_change_pending(user=request.user)
-    form = EmailChangeForm(request.POST or None, user=request.user)
+    form = EmailChangeForm(request.POST or None, user=request.user, request=request)
     if request.method == "POST" and form.is_valid():
         try:
             services.email_change_request(user=request.user,
@@ -180,8 +180,14 @@ def email_change_verify(request):
         return redirect("accounts:email-change")
     form = VerificationCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        outcome = services.email_change_verify(change=pending, code=form.cleaned_data["code"],
-                                               request=request)
+        try:
+            outcome = services.email_change_verify(change=pending, code=form.cleaned_data["code"],
+                                                   request=request)
+        except services.EmailChangeError as error:
+            # Closed since this request read it: applied by a double submit, cancelled
+            # or refused meanwhile.
+            messages.info(request, str(error))
+            return redirect("accounts:email-change")
         if outcome == services.VERIFY_APPLIED:
             messages.success(request, _("Your email address is now %(email)s.")
                              % {"email": pending.new_email})
@@ -248,9 +254,19 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     success_url = "/reset/done/"
 
     def form_valid(self, form):
+        """The link was checked when this request began; another request with the same
+        link may have used it since. Check it again against the account's row, locked
+        until the new password is saved, so that a link sets a password once."""
         with transaction.atomic():
+            user = User.objects.select_for_update().get(pk=form.user.pk)
+            token = self.request.session.get(auth_views.INTERNAL_RESET_SESSION_TOKEN)
+            if not self.token_generator.check_token(user, token):
+                self.request.session.pop(auth_views.INTERNAL_RESET_SESSION_TOKEN, None)
+                self.validlink = False
+                return self.render_to_response(self.get_context_data())
+            form.user = user
             response = super().form_valid(form)
-            services.password_changed(user=form.user, request=self.request, how="reset")
+            services.password_changed(user=user, request=self.request, how="reset")
         return response
 
 
@@ -260,7 +276,7 @@ def password_reset_complete(request):
 
 @login_required
 def security(request):
-    form = PasswordChangeForm(request.user, request.POST or None)
+    form = CurrentPasswordChangeForm(request.user, request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
         services.password_change(user=request.user, new_password=form.cleaned_data["new_password1"],
                                  request=request)

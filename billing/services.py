@@ -151,17 +151,24 @@ def _enqueue_pdf(invoice_id):
         log.warning("Could not enqueue the PDF of invoice %s", invoice_id, exc_info=True)
 
 
+INVOICE_PDF_STYLESHEETS = ("css/invoice.css", "css/invoice-print.css")
+
+
 def invoice_render_pdf(*, invoice):
-    """The PDF of an issued invoice, from the same template as its HTML page."""
-    from weasyprint import HTML
+    """The PDF of an issued invoice, from the same template and stylesheet as its HTML
+    page (the stylesheets are read from the static files' source, not fetched)."""
+    from django.contrib.staticfiles import finders
+    from weasyprint import CSS, HTML
 
     with translation.override(invoice.customer.language):
         html = render_to_string("billing/invoice_print.html", {"invoice": invoice})
-    return HTML(string=html, url_fetcher=_no_fetch).write_pdf()
+    stylesheets = [CSS(filename=finders.find(name), url_fetcher=_no_fetch)
+                   for name in INVOICE_PDF_STYLESHEETS]
+    return HTML(string=html, url_fetcher=_no_fetch).write_pdf(stylesheets=stylesheets)
 
 
 def _no_fetch(url, *args, **kwargs):
-    # The invoice template is self-contained; nothing is loaded from anywhere.
+    # The invoice template and its stylesheets are self-contained; nothing is loaded.
     raise ValueError(f"Invoice PDFs load no external resource ({url})")
 
 

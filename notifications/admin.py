@@ -1,11 +1,14 @@
 from django.contrib import admin, messages
+from django.http import Http404, HttpResponse
 from django.template.defaultfilters import truncatechars
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from notifications import services
 from notifications.models import OutboundEmail
+from notifications.views import email_html_frame
 from portal.admin import PortalModelAdmin
 
 
@@ -27,6 +30,13 @@ class OutboundEmailAdmin(PortalModelAdmin):
               "rendered_text", "rendered_html")
     readonly_fields = fields
 
+    class Media:
+        css = {"all": ["css/admin.css"]}
+
+    def get_urls(self):
+        return [path("<path:object_id>/html/", self.admin_site.admin_view(self.html_view),
+                     name="notifications_outboundemail_html"), *super().get_urls()]
+
     def has_add_permission(self, request):
         return False
 
@@ -46,16 +56,28 @@ class OutboundEmailAdmin(PortalModelAdmin):
     @admin.display(description=_("text body"))
     def rendered_text(self, obj):
         services.email_render_stored(obj)
-        return format_html('<pre style="white-space: pre-wrap">{}</pre>', obj.shown_text)
+        return format_html('<pre class="outbox-text-body">{}</pre>', obj.shown_text)
 
     @admin.display(description=_("HTML body"))
     def rendered_html(self, obj):
         services.email_render_stored(obj)
         if not obj.body_html:
             return "—"
-        # Shown in a sandboxed frame: nothing in the email can run in the admin.
-        return format_html('<iframe sandbox="" srcdoc="{}" style="width:100%;height:480px;'
-                           'border:1px solid #ccc"></iframe>', obj.shown_html)
+        # Shown in a sandboxed frame, from a URL of its own (html_view): nothing in the
+        # email can run in the admin, and the admin's policy does not strip its styles.
+        return format_html('<iframe class="outbox-html-body" sandbox="" src="{}" title="{}">'
+                           '</iframe>', reverse("admin:notifications_outboundemail_html",
+                                                args=[obj.pk]), _("HTML body"))
+
+    @email_html_frame
+    def html_view(self, request, object_id):
+        email = self.get_object(request, object_id)
+        if email is None or not self.has_view_permission(request, email):
+            raise Http404
+        services.email_render_stored(email)
+        if not email.body_html:
+            raise Http404
+        return HttpResponse(email.shown_html)
 
     @admin.action(description=_("Resend the selected emails"), permissions=["resend"])
     def resend(self, request, queryset):

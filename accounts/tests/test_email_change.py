@@ -1,5 +1,6 @@
 import re
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 import time_machine
@@ -8,7 +9,7 @@ from django.test import Client
 
 from accounts import services
 from accounts.models import EmailChangeRequest, SecurityEvent
-from conftest import PASSWORD, make_customer
+from conftest import PASSWORD, make_customer, run_at_once
 from notifications.models import OutboundEmail
 
 pytestmark = pytest.mark.django_db
@@ -111,6 +112,51 @@ def test_a_used_code_does_not_work_again(customer_client, run_on_commit):
         services.email_change_verify(change=change, code=code)
     response = customer_client.post("/account/email/verify/", {"code": code}, follow=True)
     assert "You have no pending email change." in response.content.decode()
+
+
+def test_a_second_submit_of_the_right_code_says_the_request_is_no_longer_pending(
+    customer_client, customer, run_on_commit
+):
+    run_on_commit(ask, customer_client)
+    code = code_from_mail()
+    read_before_the_first_applied = services.email_change_pending(user=customer)
+    run_on_commit(customer_client.post, "/account/email/verify/", {"code": code})
+    # The second submit (a double click) read the pending request before the first one
+    # applied it.
+    with mock.patch.object(services, "email_change_pending",
+                           return_value=read_before_the_first_applied):
+        response = customer_client.post("/account/email/verify/", {"code": code})
+    assert response.status_code == 302
+    assert response["Location"] == "/account/email/"
+    assert "This request is no longer pending." in customer_client.get("/account/email/").content.decode()
+    customer.refresh_from_db()
+    assert customer.email == "new.address@example.com"
+    assert customer.security_events.filter(action=SecurityEvent.Action.EMAIL_CHANGED).count() == 1
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_two_submits_of_the_right_code_at_once_apply_it_once(postgres, customer):
+    first = Client()
+    first.force_login(customer)
+    ask(first)
+    code = code_from_mail()
+    # A double click: two requests of the same browser session at the same moment.
+    second = Client()
+    second.cookies = first.cookies
+    browsers = [first, second]
+
+    responses, errors = run_at_once(
+        lambda n: browsers[n].post("/account/email/verify/", {"code": code}), 2)
+
+    assert errors == []
+    assert sorted(response["Location"] for response in responses) == [
+        "/account/email/", "/account/profile/"]
+    customer.refresh_from_db()
+    assert customer.email == "new.address@example.com"
+    assert EmailChangeRequest.objects.get().state == "done"
+    assert customer.security_events.filter(action=SecurityEvent.Action.EMAIL_CHANGED).count() == 1
+    assert OutboundEmail.objects.filter(kind="email_changed").count() == 2
 
 
 def test_a_wrong_code_says_how_many_attempts_are_left(customer_client, run_on_commit):

@@ -1,5 +1,6 @@
 import re
 from datetime import datetime, timedelta, timezone
+from unittest import mock
 
 import pytest
 import time_machine
@@ -8,8 +9,9 @@ from django.core import mail
 from django.core.cache import cache
 from django.test import Client
 
-from accounts.models import SecurityEvent
-from conftest import PASSWORD
+from accounts.models import SecurityEvent, User
+from accounts.views import PasswordResetConfirmView
+from conftest import PASSWORD, run_at_once
 from notifications.models import OutboundEmail
 
 pytestmark = pytest.mark.django_db
@@ -89,6 +91,57 @@ def test_a_used_link_does_not_work_again(client, customer, ask):
     set_password(client, link)
     page = client.get(link, follow=True).content.decode()
     assert "has already been used or it has expired" in page
+
+
+def open_link(link):
+    """A browser that followed the link: its session holds the token, and it is on the
+    form's page (returned)."""
+    browser = Client()
+    page = browser.get(link, follow=True)
+    return browser, page.redirect_chain[-1][0]
+
+
+def test_a_link_opened_in_two_browsers_sets_the_password_once(customer, ask):
+    ask(customer.nic_handle)
+    (first, form_url), (second, _) = open_link(reset_link()), open_link(reset_link())
+    read_before_the_first_saved = User.objects.get(pk=customer.pk)
+    first.post(form_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    # The second request checked the link against the account as it was before the
+    # first one saved (both at once).
+    with mock.patch.object(PasswordResetConfirmView, "get_user",
+                           return_value=read_before_the_first_saved):
+        response = second.post(form_url, {"new_password1": "the-second-passphrase-99",
+                                          "new_password2": "the-second-passphrase-99"})
+    assert response.status_code == 200
+    assert "has already been used or it has expired" in response.content.decode()
+    customer.refresh_from_db()
+    assert customer.check_password(NEW_PASSWORD)
+    assert OutboundEmail.objects.filter(kind="password_changed").count() == 1
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_one_link_used_in_two_browsers_at_once_sets_the_password_once(postgres, customer, ask):
+    ask(customer.nic_handle)
+    browsers, passwords = [], ["first-browser-passphrase-1", "second-browser-passphrase-2"]
+    for _ in passwords:
+        browser, form_url = open_link(reset_link())
+        browsers.append(browser)
+
+    responses, errors = run_at_once(lambda n: browsers[n].post(
+        form_url, {"new_password1": passwords[n], "new_password2": passwords[n]}), 2)
+
+    assert errors == []
+    succeeded = [n for n, response in enumerate(responses)
+                 if response.status_code == 302 and response["Location"] == "/reset/done/"]
+    assert len(succeeded) == 1
+    loser = responses[1 - succeeded[0]]
+    assert loser.status_code == 200
+    assert "has already been used or it has expired" in loser.content.decode()
+    customer.refresh_from_db()
+    assert customer.check_password(passwords[succeeded[0]])
+    assert OutboundEmail.objects.filter(kind="password_changed").count() == 1
+    assert customer.security_events.filter(action=SecurityEvent.Action.PASSWORD_RESET).count() == 1
 
 
 def test_an_expired_link_does_not_work(client, customer, ask):

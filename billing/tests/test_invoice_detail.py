@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.staticfiles import finders
 
 from billing.models import Invoice
 from billing.services import invoice_mark_paid
@@ -28,7 +29,9 @@ def test_it_shows_the_invoice_with_the_nic_handle_in_the_top_right_block(custome
     for text in (customer.nic_handle, invoice.number, "March 10, 2026", "Daniel Martín",
                  "1 Calle Mayor", "28013 Madrid", "Spain"):
         assert text in block
-    assert ".invoice-doc .inv-customer { text-align: right; }" in page
+    assert '<link rel="stylesheet" href="/static/css/invoice.css">' in page
+    with open(finders.find("css/invoice.css")) as stylesheet:  # shared with the PDF
+        assert ".invoice-doc .inv-customer { text-align: right; }" in stylesheet.read()
     assert "Web hosting – example.com, 1 year" in page
     assert "Tax 20 % on 49.90" in page and "9.98 EUR" in page and "59.88 EUR" in page
     assert "Awaiting payment" in page
