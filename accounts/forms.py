@@ -127,18 +127,9 @@ class SignupForm(forms.Form):
         return self.cleaned_data["last_name"].strip()
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__lower=email).exists():
-            raise self.email_in_use_error()
-        return email
-
-    @staticmethod
-    def email_in_use_error():
-        return forms.ValidationError(
-            _("This address is already used by another account. If it is yours, log in "
-              "or use “Forgotten password?” on the login page."),
-            code="email_in_use",
-        )
+        # Whether an account uses this address is not checked here: the answer must be
+        # the same either way (services.account_signup).
+        return self.cleaned_data["email"].strip().lower()
 
     def clean_spare_email(self):
         return self.cleaned_data["spare_email"].strip().lower()

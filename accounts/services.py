@@ -85,6 +85,38 @@ def account_create(*, email, password, first_name, last_name, nic_handle=None,
     return user
 
 
+SIGNUP_LIMIT_PER_IP = (10, 3600)  # ten signups an hour from one address
+
+
+def signup_rate_limit(*, request):
+    """Count a signup attempt from this IP address, valid or not, before the form is
+    read: the limit never depends on what was typed. Raises RateLimited."""
+    _limit(f"signup-ip:{client_ip(request)}", SIGNUP_LIMIT_PER_IP)
+
+
+def account_signup(*, email, password, first_name, last_name, request=None, **profile):
+    """What /signup/ does, with the same work and the same answer whether or not the
+    address is taken, so that neither the page nor its timing tells them apart.
+    1. Create the account (account_create: claim a NIC handle, hash the password, insert
+       the row, queue the confirmation email), all in one transaction.
+    2. When the database's unique constraint refuses the address, that transaction is
+       rolled back (the handle claim with it: nothing is created) and the owner of the
+       address is emailed instead: someone tried to sign up with it, log in or reset the
+       password if it was you. No secret is in that email.
+    Returns the new account, or None when the address was taken."""
+    try:
+        return account_create(email=email, password=password, first_name=first_name,
+                              last_name=last_name, request=request, **profile)
+    except EmailInUse:
+        pass
+    with transaction.atomic():
+        owner = User.objects.filter(email__lower=email.strip().lower()).first()
+        if owner is not None:  # None only if the account went away meanwhile
+            email_queue(template="signup_address_taken", to=owner.email, user=owner,
+                        context={"login_path": "/login/", "reset_path": "/password-reset/"})
+    return None
+
+
 def email_confirmation_token(user):
     return signing.dumps({"u": user.pk, "e": user.email}, salt=EMAIL_CONFIRM_SALT, compress=True)
 

@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from django.contrib import messages
-from django.contrib.auth import login, update_session_auth_hash
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -32,30 +32,29 @@ RESEND_INTERVAL = timedelta(minutes=1)
 
 
 def signup(request):
+    """The same answer ("check your inbox") whether or not the address is taken: the
+    service emails the owner of a taken address instead of creating an account. Nobody
+    is logged in here; the confirmation link leads to the NIC handle and the login."""
     if request.user.is_authenticated:
         return redirect("accounts:dashboard")
+    form = SignupForm(request.POST or None, initial={"language": get_language() or "en"})
     if request.method == "POST":
-        form = SignupForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                user = services.account_create(
+        try:
+            services.signup_rate_limit(request=request)
+        except services.RateLimited as error:
+            form.add_error(None, _rate_limited_message(error))
+        else:
+            if form.is_valid():
+                data = form.cleaned_data
+                services.account_signup(
                     email=data["email"], password=data["password1"],
                     first_name=data["first_name"], last_name=data["last_name"],
                     request=request, **form.profile_data(),
                 )
-            except services.EmailInUse:
-                # Lost a race with a signup for the same address.
-                form.add_error("email", form.email_in_use_error())
-            else:
-                login(request, user, backend="accounts.backends.NicHandleOrEmailBackend")
                 return redirect("accounts:signup-done")
-    else:
-        form = SignupForm(initial={"language": get_language() or "en"})
     return render(request, "accounts/signup.html", {"form": form})
 
 
-@login_required
 def signup_done(request):
     return render(request, "accounts/signup_done.html")
 
