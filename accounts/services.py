@@ -520,8 +520,10 @@ def profile_update(*, user, changes, request=None):
 
 # --- passwords ----------------------------------------------------------------------------
 
-RESET_LIMIT_PER_ACCOUNT = (3, 3600)   # three links an hour for one account
+RESET_LIMIT_PER_LOGIN = (3, 3600)    # three requests an hour for one login as typed
 RESET_LIMIT_PER_IP = (20, 3600)
+RESET_LINKS_PER_ACCOUNT = 3          # links an account receives in RESET_LINKS_WINDOW
+RESET_LINKS_WINDOW = timedelta(hours=1)
 RECOVERY_LIMIT_PER_IP = (5, 3600)
 RECOVERY_CANCEL_SALT = "accounts.recovery.cancel"
 
@@ -544,19 +546,27 @@ def password_reset_path(user):
     return f"/reset/{uid}/{default_token_generator.make_token(user)}/"
 
 
-def password_reset_request(*, login, request=None):
-    """Record a "Forgotten password?" request and hand it to a worker. The answer, the
-    work done here and the rate limits are the same whether or not an account matches
-    (the account key falls back to what was typed); password_reset_send does the rest."""
-    login = (login or "").strip().lower()[:254]
+def _typed_login(login):
+    return (login or "").strip().lower()[:254]
+
+
+def password_reset_rate_limit(*, login, request=None):
+    """Count a "Forgotten password?" request before the form is even read: per IP, and
+    per login as typed (lower-cased), never per account found. A limit keyed by the
+    account would show on its email address once reached through its NIC handle, and so
+    link the two. Raises RateLimited."""
     _limit(f"reset-ip:{client_ip(request)}", RESET_LIMIT_PER_IP)
-    account_key = User.objects.filter(
-        **({"email__lower": login} if "@" in login else {"nic_handle__lower": login})
-    ).values_list("pk", flat=True).first()
-    _limit(f"reset-account:{account_key or login}", RESET_LIMIT_PER_ACCOUNT)
+    _limit(f"reset-login:{_typed_login(login)}", RESET_LIMIT_PER_LOGIN)
+
+
+def password_reset_request(*, login, request=None):
+    """Record a "Forgotten password?" request and hand it to a worker. The web request
+    does the same work whether or not an account matches (it does not look); the
+    caller applied password_reset_rate_limit first; password_reset_send does the rest."""
     with transaction.atomic():
         attempt = PasswordResetAttempt.objects.create(
-            login=login, ip_address=client_ip(request), user_agent=user_agent(request))
+            login=_typed_login(login), ip_address=client_ip(request),
+            user_agent=user_agent(request))
         transaction.on_commit(lambda: _enqueue_password_reset(attempt.pk))
     return attempt
 
@@ -572,11 +582,20 @@ def _enqueue_password_reset(attempt_id):
 
 
 def password_reset_send(*, attempt_id):
-    """In the worker: claim the request, find the active account it names, log it and
-    queue the single-use link (valid PASSWORD_RESET_TIMEOUT) to the primary address."""
+    """In the worker:
+    1. Claim the request (a request handed over twice is handled once).
+    2. Find the active account it names, by NIC handle or email; none: nothing to send.
+    3. Record the account on the request, for support.
+    4. Send nothing more when the account's requests processed in the last hour already
+       number RESET_LINKS_PER_ACCOUNT: the web limits count each login as typed, so
+       someone alternating the NIC handle and the email would otherwise double them.
+       Silent, like everything the worker decides.
+    5. Log it and queue the single-use link (valid PASSWORD_RESET_TIMEOUT) to the
+       primary address."""
+    now = timezone.now()
     with transaction.atomic():
         if not PasswordResetAttempt.objects.filter(pk=attempt_id, processed_at=None).update(
-            processed_at=timezone.now()
+            processed_at=now
         ):
             return None
         attempt = PasswordResetAttempt.objects.get(pk=attempt_id)
@@ -587,8 +606,14 @@ def password_reset_send(*, attempt_id):
         ).first()
         if user is None:
             return None
+        recent = PasswordResetAttempt.objects.filter(
+            user=user, processed_at__gt=now - RESET_LINKS_WINDOW).count()
         attempt.user = user
         attempt.save(update_fields=["user"])
+        if recent >= RESET_LINKS_PER_ACCOUNT:
+            log.info("Reset request %s: %s already had %s links this hour; none sent",
+                     attempt_id, user.nic_handle, recent)
+            return None
         security_log(user=user, action=SecurityEvent.Action.PASSWORD_RESET_REQUESTED,
                      ip_address=attempt.ip_address, user_agent_text=attempt.user_agent)
         email_queue(template="password_reset", to=user.email, user=user,

@@ -227,13 +227,17 @@ def _rate_limited_message(error):
 
 def password_reset(request):
     form = PasswordResetRequestForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST":
         try:
-            services.password_reset_request(login=form.cleaned_data["login"], request=request)
+            # Before the form: the limits never depend on whether the input is valid.
+            services.password_reset_rate_limit(login=request.POST.get("login"), request=request)
         except services.RateLimited as error:
             form.add_error(None, _rate_limited_message(error))
         else:
-            return redirect("accounts:password-reset-done")
+            if form.is_valid():
+                services.password_reset_request(login=form.cleaned_data["login"],
+                                                request=request)
+                return redirect("accounts:password-reset-done")
     return render(request, "accounts/password_reset.html", {"form": form})
 
 
