@@ -303,12 +303,9 @@ class RecoveryRequestForm(NewEmailTwiceForm):
     )
 
     def clean_new_email(self):
-        email = self.cleaned_data["new_email"].strip().lower()
-        if User.objects.filter(email__lower=email).exists():
-            raise forms.ValidationError(
-                _("This address is already used by an account. Choose another one."),
-                code="email_in_use")
-        return email
+        # Whether an account uses this address is not said here (the answer must be the
+        # same either way): staff see it when they decide.
+        return self.cleaned_data["new_email"].strip().lower()
 
 
 class ReasonForm(forms.Form):

@@ -657,30 +657,88 @@ def password_change(*, user, new_password, request=None):
 
 # --- account recovery ---------------------------------------------------------------------
 
-def recovery_request_create(*, nic_handle, new_email, message, request=None):
-    """Record the request when the NIC handle exists, and answer the same when it does
-    not: the new address is told either way, the current one only when there is one."""
+RECOVERY_REQUEUE_AFTER = timedelta(minutes=2)
+RECOVERY_REQUEUE_WITHIN = timedelta(days=1)
+
+
+def recovery_rate_limit(*, request):
+    """Count a recovery request from this IP address before the form is read, so that
+    the limit never depends on what was typed. Raises RateLimited."""
     _limit(f"recovery-ip:{client_ip(request)}", RECOVERY_LIMIT_PER_IP)
-    new_email = new_email.strip().lower()
-    user = User.objects.filter(nic_handle__lower=nic_handle.strip().lower(),
-                               is_active=True).first()
+
+
+def recovery_request_create(*, nic_handle, new_email, message, request=None):
+    """Record an "I can no longer access my email" request and hand it to a worker. The
+    web request writes this one row and looks nothing up: the answer and the work are
+    the same whether or not the NIC handle exists and whether or not the new address is
+    taken. The caller applied recovery_rate_limit first; recovery_request_process does
+    the rest."""
     with transaction.atomic():
-        recovery = None
+        recovery = RecoveryRequest.objects.create(
+            nic_handle=nic_handle.strip()[:32], new_email=new_email.strip().lower(),
+            message=message, ip_address=client_ip(request),
+            language=translation.get_language() or settings.LANGUAGE_CODE,
+        )
+        transaction.on_commit(lambda: _enqueue_recovery(recovery.pk))
+    return recovery
+
+
+def _enqueue_recovery(recovery_id):
+    from notifications.tasks import process_recovery_request_task
+
+    try:
+        process_recovery_request_task.delay(recovery_id)
+    except Exception:
+        log.warning("Could not enqueue recovery request %s; the re-queue job will",
+                    recovery_id, exc_info=True)
+
+
+def recovery_request_process(*, recovery_id):
+    """In the worker:
+    1. Claim the request (a request handed over twice is handled once).
+    2. Find the active account with the NIC handle typed, in any case.
+    3. If there is one, the request becomes its own (only then do staff see it), with
+       its current address; it is logged, and the current address gets a notice with a
+       link to cancel. Whether the new address is taken is left to the decision
+       (recovery_request_approve refuses an address used by another account).
+    4. Either way the new address is told that the request was received, in the
+       language of the page it was made from, without any detail of an account.
+    Returns the request when it matched an account."""
+    with transaction.atomic():
+        if not RecoveryRequest.objects.filter(pk=recovery_id, processed_at=None).update(
+            processed_at=timezone.now()
+        ):
+            return None
+        recovery = RecoveryRequest.objects.get(pk=recovery_id)
+        user = User.objects.filter(nic_handle__lower=recovery.nic_handle.lower(),
+                                   is_active=True).first()
         if user is not None:
-            recovery = RecoveryRequest.objects.create(
-                user=user, old_email=user.email, new_email=new_email, message=message,
-                ip_address=client_ip(request),
-            )
+            recovery.user, recovery.old_email = user, user.email
+            recovery.save(update_fields=["user", "old_email"])
             security_log(user=user, action=SecurityEvent.Action.RECOVERY_REQUESTED,
-                         request=request, new_email=new_email, recovery=recovery.pk)
+                         ip_address=recovery.ip_address, new_email=recovery.new_email,
+                         recovery=recovery.pk)
             token = signing.dumps({"r": recovery.pk}, salt=RECOVERY_CANCEL_SALT)
             email_queue(template="recovery_notice", to=user.email, user=user,
                         context={"recovery": recovery,
                                  "cancel_path": f"/account-recovery/cancel/{token}/"})
-        email_queue(template="recovery_received", to=new_email, user=None,
-                    language=translation.get_language(),
-                    context={"nic_handle_given": nic_handle.strip()})
-    return recovery
+        email_queue(template="recovery_received", to=recovery.new_email, user=None,
+                    language=recovery.language or settings.LANGUAGE_CODE,
+                    context={"nic_handle_given": recovery.nic_handle})
+    return recovery if user is not None else None
+
+
+def recovery_requests_requeue_stale(*, now=None):
+    """Requests the broker lost (it was down at commit): hand them to a worker again.
+    Processing claims each one, so a request sent twice is still handled once."""
+    now = now or timezone.now()
+    stale = RecoveryRequest.objects.filter(
+        processed_at=None, created_at__lt=now - RECOVERY_REQUEUE_AFTER,
+        created_at__gt=now - RECOVERY_REQUEUE_WITHIN,
+    ).values_list("pk", flat=True)[:500]
+    for recovery_id in stale:
+        _enqueue_recovery(recovery_id)
+    return len(stale)
 
 
 def recovery_from_token(token):

@@ -278,16 +278,19 @@ def security(request):
 
 def account_recovery(request):
     form = RecoveryRequestForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+    if request.method == "POST":
         try:
-            services.recovery_request_create(nic_handle=data["nic_handle"],
-                                             new_email=data["new_email"],
-                                             message=data["message"], request=request)
+            # Before the form: the limit never depends on whether the input is valid.
+            services.recovery_rate_limit(request=request)
         except services.RateLimited as error:
             form.add_error(None, _rate_limited_message(error))
         else:
-            return redirect("accounts:account-recovery-sent")
+            if form.is_valid():
+                data = form.cleaned_data
+                services.recovery_request_create(nic_handle=data["nic_handle"],
+                                                 new_email=data["new_email"],
+                                                 message=data["message"], request=request)
+                return redirect("accounts:account-recovery-sent")
     return render(request, "accounts/account_recovery.html", {"form": form})
 
 
