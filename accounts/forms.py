@@ -262,9 +262,8 @@ class EmailChangeForm(NewEmailTwiceForm):
         if email == self.user.email.lower():
             raise forms.ValidationError(_("This is already your email address."),
                                         code="same_email")
-        if User.objects.filter(email__lower=email).exclude(pk=self.user.pk).exists():
-            raise forms.ValidationError(_("This address is already used by another account."),
-                                        code="email_in_use")
+        # An address used by another account gets the same answer as a free one
+        # (services.email_change_request): no page tells them apart.
         return email
 
     def clean_password(self):

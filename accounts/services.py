@@ -205,16 +205,20 @@ def email_change_pending(*, user):
 def email_change_request(*, user, new_email, request=None):
     """1. Abort the customer's pending request, if any.
     2. Create the new one, due in 24 hours, with a fresh code (only its hash is kept).
-    3. Send the code to the current address (with a refuse link), and a link to the new
-       address that proves it is reachable."""
+    3. Send the code to the current address (with a refuse link).
+    4. To the new address: a link that proves it is reachable; or, when another account
+       already uses it, a short notice instead. Without the link the request can never
+       be confirmed, so the 24-hour rule never applies it, and applying it with the code
+       aborts it (_email_change_apply). The customer gets the same answer either way and
+       sees the same in the email history: whatever goes to the new address (not, or
+       not yet, the account's) is kept out of it."""
     new_email = new_email.strip().lower()
     now = timezone.now()
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
         if new_email == user.email.lower():
             raise EmailChangeError(_("This is already your email address."))
-        if User.objects.filter(email__lower=new_email).exclude(pk=user.pk).exists():
-            raise EmailChangeError(_("This address is already used by another account."))
+        taken = User.objects.filter(email__lower=new_email).exclude(pk=user.pk).exists()
         previous = EmailChangeRequest.objects.select_for_update().filter(
             user=user, state=EmailChangeRequest.State.TODO).first()
         if previous:
@@ -230,11 +234,18 @@ def email_change_request(*, user, new_email, request=None):
         security_log(user=user, action=SecurityEvent.Action.EMAIL_CHANGE_REQUESTED,
                      request=request, old_email=change.old_email, new_email=new_email)
         _send_code(change, code)
-        email_queue(
-            template="email_change_confirm_new", to=new_email, user=user,
-            context={"change": change, "confirm_path": "/account/email/confirm/"
-                     f"{email_change_link_token(change, CONFIRM_NEW_SALT)}/"},
-        )
+        if taken:
+            # Someone else's mailbox: nothing about the account that asked.
+            email_queue(template="email_change_address_taken", to=new_email, user=None,
+                        language=user.language, context={"login_path": "/login/"})
+        else:
+            email_queue(
+                template="email_change_confirm_new", to=new_email, user=None,
+                language=user.language,
+                context={"change": change, "nic_handle": user.nic_handle,
+                         "confirm_path": "/account/email/confirm/"
+                         f"{email_change_link_token(change, CONFIRM_NEW_SALT)}/"},
+            )
     return change
 
 
