@@ -45,6 +45,11 @@ class EmailInUse(Exception):
     """Another account already has this address (compared case-blind)."""
 
 
+# The unique constraint on User's lower-cased email (User.Meta): the database names it
+# when it refuses a row, on SQLite and PostgreSQL alike.
+EMAIL_UNIQUE_CONSTRAINT = "user_email_ci_unique"
+
+
 def nic_handle_claim(*, first_name, last_name, handle=None):
     """Reserve a NIC handle for good. A random candidate that is taken (the unique index
     says so, even against a concurrent signup on PostgreSQL) is simply drawn again."""
@@ -75,8 +80,8 @@ def account_create(*, email, password, first_name, last_name, nic_handle=None,
         try:
             with transaction.atomic():
                 user.save()
-        except IntegrityError:
-            if User.objects.filter(email__lower=email).exists():
+        except IntegrityError as error:
+            if EMAIL_UNIQUE_CONSTRAINT in str(error):
                 raise EmailInUse(email) from None
             raise
         security_log(user=user, action=SecurityEvent.Action.SIGNUP, request=request)
@@ -97,21 +102,27 @@ def signup_rate_limit(*, request):
 def account_signup(*, email, password, first_name, last_name, request=None, **profile):
     """What /signup/ does, with the same work and the same answer whether or not the
     address is taken, so that neither the page nor its timing tells them apart.
-    1. Create the account (account_create: claim a NIC handle, hash the password, insert
-       the row, queue the confirmation email), all in one transaction.
-    2. When the database's unique constraint refuses the address, that transaction is
-       rolled back (the handle claim with it: nothing is created) and the owner of the
-       address is emailed instead: someone tried to sign up with it, log in or reset the
-       password if it was you. No secret is in that email.
+    1. In one transaction, read the account that has this address, if any: both cases
+       make this read, and a taken address needs it for step 3.
+    2. Create the account in a savepoint (account_create: claim a NIC handle, hash the
+       password, insert the row, log it, queue the confirmation email), even when step 1
+       found an owner: the database's unique constraint refuses the row then, after the
+       same hashing and inserting.
+    3. When it is refused, the savepoint is rolled back (the handle claim with it:
+       nothing is created) and, in the same transaction, the owner of the address is
+       emailed instead: someone tried to sign up with it; log in, or use "Forgotten
+       password?" if it was you. No secret in it.
     Returns the new account, or None when the address was taken."""
-    try:
-        return account_create(email=email, password=password, first_name=first_name,
-                              last_name=last_name, request=request, **profile)
-    except EmailInUse:
-        pass
+    email = email.strip().lower()
     with transaction.atomic():
-        owner = User.objects.filter(email__lower=email.strip().lower()).first()
-        if owner is not None:  # None only if the account went away meanwhile
+        owner = User.objects.filter(email__lower=email).first()
+        try:
+            return account_create(email=email, password=password, first_name=first_name,
+                                  last_name=last_name, request=request, **profile)
+        except EmailInUse:
+            pass
+        owner = owner or User.objects.filter(email__lower=email).first()  # taken meanwhile
+        if owner is not None:
             email_queue(template="signup_address_taken", to=owner.email, user=owner,
                         context={"login_path": "/login/", "reset_path": "/password-reset/"})
     return None

@@ -6,7 +6,7 @@ from django.core import mail
 from django.urls import reverse
 
 from accounts.models import IssuedNicHandle, SecurityEvent, User
-from conftest import make_customer, signup_data
+from conftest import PASSWORD, make_customer, signup_data
 from notifications.models import OutboundEmail
 
 pytestmark = pytest.mark.django_db
@@ -212,3 +212,32 @@ def test_names_are_stored_as_typed(client, django_capture_on_commit_callbacks):
 def test_the_account_stores_the_email_in_lower_case():
     make_customer("Mixed@Example.org")
     assert User.objects.get().email == "mixed@example.org"
+
+
+def test_a_signup_that_loses_the_race_for_its_address_emails_the_winner(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from accounts import services
+
+    winner = {}
+    create = services.account_create
+
+    def racing_create(**kwargs):
+        winner["user"] = make_customer(kwargs["email"], first_name="Rita", last_name="Racer")
+        return create(**kwargs)
+
+    monkeypatch.setattr(services, "account_create", racing_create)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.account_signup(email="Race@example.org", password=PASSWORD,
+                                       first_name="Daniel", last_name="Martín") is None
+    assert list(User.objects.all()) == [winner["user"]]
+    row = OutboundEmail.objects.get()
+    assert (row.kind, row.user, row.to_address) == ("signup_address_taken", winner["user"],
+                                                    "race@example.org")
+
+
+def test_an_address_refused_by_the_database_raises_email_in_use(customer):
+    from accounts.services import EmailInUse
+
+    with pytest.raises(EmailInUse):
+        make_customer("Daniel@Example.org")
