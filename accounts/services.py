@@ -1,6 +1,7 @@
 """Account workflows: creating a customer with a NIC handle, confirming the address,
 recording a login."""
 
+import hashlib
 import logging
 import math
 import secrets
@@ -578,7 +579,9 @@ def password_reset_rate_limit(*, login, request=None):
     account would show on its email address once reached through its NIC handle, and so
     link the two. Raises RateLimited."""
     _limit(f"reset-ip:{client_ip(request)}", RESET_LIMIT_PER_IP)
-    _limit(f"reset-login:{_typed_login(login)}", RESET_LIMIT_PER_LOGIN)
+    # Hashed: a cache key of bounded length and safe characters, without the address.
+    typed = hashlib.sha256(_typed_login(login).encode()).hexdigest()
+    _limit(f"reset-login:{typed}", RESET_LIMIT_PER_LOGIN)
 
 
 def password_reset_request(*, login, request=None):
