@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 
 from accounts.services import account_create
@@ -29,6 +30,12 @@ def require(condition, reason):
     if IN_CI:
         pytest.fail(f"Required under CI=true: {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Each test starts with empty rate limits (they live in the cache)."""
+    cache.clear()
 
 
 def make_customer(email_address, first_name="Daniel", last_name="Martín", **extra):

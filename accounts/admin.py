@@ -161,12 +161,16 @@ class DecisionAdminMixin:
 
 @admin.register(RecoveryRequest)
 class RecoveryRequestAdmin(DecisionAdminMixin, PortalModelAdmin):
+    """Requests that matched an account; the others (an unknown NIC handle) stay out of
+    sight: there is nothing to decide."""
+
     list_display = ("created_at", "user", "old_email", "new_email", "state", "decided_by")
     list_filter = ("state",)
     search_fields = ("user__nic_handle", "old_email", "new_email")
     list_select_related = ("user", "decided_by")
-    readonly_fields = ("user", "old_email", "new_email", "message", "state", "ip_address",
-                       "created_at", "decided_at", "decided_by", "reason")
+    fields = ("user", "old_email", "new_email", "message", "state", "ip_address",
+              "created_at", "decided_at", "decided_by", "reason")
+    readonly_fields = fields
     change_form_template = "admin/decision_change_form.html"
     decisions = {
         "approve": (_("Approve the request"),
@@ -174,6 +178,9 @@ class RecoveryRequestAdmin(DecisionAdminMixin, PortalModelAdmin):
         "refuse": (_("Refuse the request"),
                    lambda obj, **kw: services.recovery_request_refuse(recovery=obj, **kw)),
     }
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(user__isnull=False)
 
     def has_add_permission(self, request):
         return False

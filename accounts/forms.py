@@ -141,20 +141,6 @@ class SignupForm(forms.Form):
     def clean_last_name(self):
         return self.cleaned_data["last_name"].strip()
 
-    def clean_email(self):
-        email = self.cleaned_data["email"]
-        if User.objects.filter(email__lower=email).exists():
-            raise self.email_in_use_error()
-        return email
-
-    @staticmethod
-    def email_in_use_error():
-        return forms.ValidationError(
-            _("This address is already used by another account. If it is yours, log in "
-              "or use “Forgotten password?” on the login page."),
-            code="email_in_use",
-        )
-
     def clean(self):
         cleaned = super().clean()
         clean_contact_fields(self, cleaned, primary_email=cleaned.get("email"))
@@ -278,9 +264,8 @@ class EmailChangeForm(NewEmailTwiceForm):
         if email == self.user.email.lower():
             raise forms.ValidationError(_("This is already your email address."),
                                         code="same_email")
-        if User.objects.filter(email__lower=email).exclude(pk=self.user.pk).exists():
-            raise forms.ValidationError(_("This address is already used by another account."),
-                                        code="email_in_use")
+        # An address used by another account gets the same answer as a free one
+        # (services.email_change_request): no page tells them apart.
         return email
 
     def clean_password(self):
@@ -332,14 +317,6 @@ class RecoveryRequestForm(NewEmailTwiceForm):
                     "that helps us check that the account is yours (invoice numbers, "
                     "services, postal address)."),
     )
-
-    def clean_new_email(self):
-        email = self.cleaned_data["new_email"]
-        if User.objects.filter(email__lower=email).exists():
-            raise forms.ValidationError(
-                _("This address is already used by an account. Choose another one."),
-                code="email_in_use")
-        return email
 
 
 class ReasonForm(forms.Form):

@@ -252,7 +252,12 @@ class EmailChangeRequest(models.Model):
 
 class RecoveryRequest(models.Model):
     """"I can no longer access my email": a customer asks support to move the account to
-    a new address. Staff decide; the current address can cancel it."""
+    a new address. Staff decide; the current address can cancel it.
+
+    Every request is written as it comes, whether or not its NIC handle exists, and a
+    worker looks the account up (services.recovery_request_process), so that the answer
+    and its timing are the same either way. A request that matched no account keeps
+    `user` empty and is not shown to staff."""
 
     class State(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -260,15 +265,20 @@ class RecoveryRequest(models.Model):
         REFUSED = "refused", _("Refused")
         CANCELLED = "cancelled", _("Cancelled by the current address")
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_requests",
-                             verbose_name=_("customer"))
-    old_email = models.EmailField(_("address at the time"), max_length=254)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="recovery_requests", verbose_name=_("customer"))
+    nic_handle = models.CharField(_("customer ID entered"), max_length=32, blank=True)
+    old_email = models.EmailField(_("address at the time"), max_length=254, blank=True)
     new_email = models.EmailField(_("new address"), max_length=254)
     message = models.TextField(_("message"), max_length=2000)
     state = models.CharField(_("state"), max_length=10, choices=State.choices,
                              default=State.PENDING)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    # The language of the page the request came from: the worker writes to the new
+    # address in it.
+    language = models.CharField(_("language"), max_length=8, blank=True)
     created_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+", verbose_name=_("decided by"))
@@ -278,7 +288,12 @@ class RecoveryRequest(models.Model):
         verbose_name = _("account recovery request")
         verbose_name_plural = _("account recovery requests")
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["state", "created_at"], name="recovery_state_idx")]
+        indexes = [
+            models.Index(fields=["state", "created_at"], name="recovery_state_idx"),
+            # The re-queue job: requests no worker has processed yet.
+            models.Index(fields=["created_at"], condition=models.Q(processed_at=None),
+                         name="recovery_unprocessed_idx"),
+        ]
 
     def __str__(self):
         return f"{self.user_id}: {self.old_email} → {self.new_email} ({self.state})"

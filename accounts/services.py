@@ -1,6 +1,7 @@
 """Account workflows: creating a customer with a NIC handle, confirming the address,
 recording a login."""
 
+import hashlib
 import logging
 import math
 import secrets
@@ -12,6 +13,7 @@ from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import DateTimeField, F, OuterRef, Subquery, Value
 from django.db.models.functions import JSONObject, Lower
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -47,6 +49,11 @@ class EmailInUse(Exception):
     """Another account already has this address (compared case-blind)."""
 
 
+# The unique constraint on User's lower-cased email (User.Meta): the database names it
+# when it refuses a row, on SQLite and PostgreSQL alike.
+EMAIL_UNIQUE_CONSTRAINT = "user_email_ci_unique"
+
+
 def nic_handle_claim(*, first_name, last_name, handle=None):
     """Reserve a NIC handle for good. A random candidate that is taken (the unique index
     says so, even against a concurrent signup on PostgreSQL) is simply drawn again."""
@@ -78,14 +85,53 @@ def account_create(*, email, password, first_name, last_name, nic_handle=None,
         try:
             with transaction.atomic():
                 user.save()
-        except IntegrityError:
-            if User.objects.filter(email__lower=email).exists():
+        except IntegrityError as error:
+            if EMAIL_UNIQUE_CONSTRAINT in str(error):
                 raise EmailInUse(email) from None
             raise
         security_log(user=user, action=SecurityEvent.Action.SIGNUP, request=request)
         if send_confirmation:
             account_send_confirmation(user=user)
     return user
+
+
+SIGNUP_LIMIT_PER_IP = (10, 3600)  # ten signups an hour from one address
+
+
+def signup_rate_limit(*, request):
+    """Count a signup attempt from this IP address, valid or not, before the form is
+    read: the limit never depends on what was typed. Raises RateLimited."""
+    _limit(f"signup-ip:{client_ip(request)}", SIGNUP_LIMIT_PER_IP)
+
+
+def account_signup(*, email, password, first_name, last_name, request=None, **profile):
+    """What /signup/ does, with the same work and the same answer whether or not the
+    address is taken, so that neither the page nor its timing tells them apart.
+    1. In one transaction, read the account that has this address, if any: both cases
+       make this read, and a taken address needs it for step 3.
+    2. Create the account in a savepoint (account_create: claim a NIC handle, hash the
+       password, insert the row, log it, queue the confirmation email), even when step 1
+       found an owner: the database's unique constraint refuses the row then, after the
+       same hashing and inserting.
+    3. When it is refused, the savepoint is rolled back (the handle claim with it:
+       nothing is created) and, in the same transaction, the owner of the address is
+       emailed instead: someone tried to sign up with it; log in, or use "Forgotten
+       password?" if it was you. No secret in it.
+    Returns the new account, or None when the address was taken."""
+    email = email.strip().lower()
+    with transaction.atomic():
+        owner = User.objects.filter(email__lower=email).first()
+        try:
+            return account_create(email=email, password=password, first_name=first_name,
+                                  last_name=last_name, request=request, **profile)
+        except EmailInUse:
+            pass
+        owner = owner or User.objects.filter(email__lower=email).first()  # taken meanwhile
+        if owner is not None:
+            email_queue(template="signup_address_taken", to=owner.email, user=owner,
+                        context={"login_path": reverse("accounts:login"),
+                                 "forgotten_path": reverse("accounts:password-reset")})
+    return None
 
 
 def email_confirmation_token(user):
@@ -177,16 +223,20 @@ def email_change_pending(*, user):
 def email_change_request(*, user, new_email, request=None):
     """1. Abort the customer's pending request, if any.
     2. Create the new one, due in 24 hours, with a fresh code (only its hash is kept).
-    3. Send the code to the current address (with a refuse link), and a link to the new
-       address that proves it is reachable."""
+    3. Send the code to the current address (with a refuse link).
+    4. To the new address: a link that proves it is reachable; or, when another account
+       already uses it, a short notice instead. Without the link the request can never
+       be confirmed, so the 24-hour rule never applies it, and applying it with the code
+       aborts it (_email_change_apply). The customer gets the same answer either way and
+       sees the same in the email history: whatever goes to the new address (not, or
+       not yet, the account's) is kept out of it."""
     new_email = normalise_email(new_email)
     now = timezone.now()
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
         if new_email == user.email.lower():
             raise EmailChangeError(_("This is already your email address."))
-        if User.objects.filter(email__lower=new_email).exclude(pk=user.pk).exists():
-            raise EmailChangeError(_("This address is already used by another account."))
+        taken = User.objects.filter(email__lower=new_email).exclude(pk=user.pk).exists()
         previous = EmailChangeRequest.objects.select_for_update().filter(
             user=user, state=EmailChangeRequest.State.TODO).first()
         if previous:
@@ -202,12 +252,18 @@ def email_change_request(*, user, new_email, request=None):
         security_log(user=user, action=SecurityEvent.Action.EMAIL_CHANGE_REQUESTED,
                      request=request, old_email=change.old_email, new_email=new_email)
         _send_code(change, code)
-        email_queue(
-            template="email_change_confirm_new", to=new_email, user=user,
-            context={"change": change},
-            secrets={"confirm_url": portal_url(
-                f"/account/email/confirm/{email_change_link_token(change, CONFIRM_NEW_SALT)}/")},
-        )
+        if taken:
+            # Someone else's mailbox: nothing about the account that asked.
+            email_queue(template="email_change_address_taken", to=new_email, user=None,
+                        language=user.language, context={"login_path": reverse("accounts:login")})
+        else:
+            email_queue(
+                template="email_change_confirm_new", to=new_email, user=None,
+                language=user.language,
+                context={"change": change, "nic_handle": user.nic_handle},
+                secrets={"confirm_url": portal_url(
+                    f"/account/email/confirm/{email_change_link_token(change, CONFIRM_NEW_SALT)}/")},
+            )
     return change
 
 
@@ -493,8 +549,10 @@ def profile_update(*, user, changes, request=None):
 
 # --- passwords ----------------------------------------------------------------------------
 
-RESET_LIMIT_PER_ACCOUNT = (3, 3600)   # three links an hour for one account
+RESET_LIMIT_PER_LOGIN = (3, 3600)    # three requests an hour for one login as typed
 RESET_LIMIT_PER_IP = (20, 3600)
+RESET_LINKS_PER_ACCOUNT = 3          # links an account receives in RESET_LINKS_WINDOW
+RESET_LINKS_WINDOW = timedelta(hours=1)
 RECOVERY_LIMIT_PER_IP = (5, 3600)
 RECOVERY_CANCEL_SALT = "accounts.recovery.cancel"
 
@@ -517,17 +575,29 @@ def password_reset_url(user):
     return portal_url(f"/reset/{uid}/{default_token_generator.make_token(user)}/")
 
 
-def password_reset_request(*, login, request=None):
-    """Record a "Forgotten password?" request and hand it to a worker. The answer, the
-    work done here and the rate limits are the same whether or not an account matches
-    (the account key falls back to what was typed); password_reset_send does the rest."""
-    login = (login or "").strip().lower()[:254]
+def _typed_login(login):
+    return (login or "").strip().lower()[:254]
+
+
+def password_reset_rate_limit(*, login, request=None):
+    """Count a "Forgotten password?" request before the form is even read: per IP, and
+    per login as typed (lower-cased), never per account found. A limit keyed by the
+    account would show on its email address once reached through its NIC handle, and so
+    link the two. Raises RateLimited."""
     _limit(f"reset-ip:{client_ip(request)}", RESET_LIMIT_PER_IP)
-    account_key = User.objects.filter_by_login(login).values_list("pk", flat=True).first()
-    _limit(f"reset-account:{account_key or login}", RESET_LIMIT_PER_ACCOUNT)
+    # Hashed: a cache key of bounded length and safe characters, without the address.
+    typed = hashlib.sha256(_typed_login(login).encode()).hexdigest()
+    _limit(f"reset-login:{typed}", RESET_LIMIT_PER_LOGIN)
+
+
+def password_reset_request(*, login, request=None):
+    """Record a "Forgotten password?" request and hand it to a worker. The web request
+    does the same work whether or not an account matches (it does not look); the
+    caller applied password_reset_rate_limit first; password_reset_send does the rest."""
     with transaction.atomic():
         attempt = PasswordResetAttempt.objects.create(
-            login=login, ip_address=client_ip(request), user_agent=user_agent(request))
+            login=_typed_login(login), ip_address=client_ip(request),
+            user_agent=user_agent(request))
         transaction.on_commit(lambda: _enqueue_password_reset(attempt.pk))
     return attempt
 
@@ -543,11 +613,20 @@ def _enqueue_password_reset(attempt_id):
 
 
 def password_reset_send(*, attempt_id):
-    """In the worker: claim the request, find the active account it names, log it and
-    queue the single-use link (valid PASSWORD_RESET_TIMEOUT) to the primary address."""
+    """In the worker:
+    1. Claim the request (a request handed over twice is handled once).
+    2. Find the active account it names, by NIC handle or email; none: nothing to send.
+    3. Record the account on the request, for support.
+    4. Send nothing more when the account's requests processed in the last hour already
+       number RESET_LINKS_PER_ACCOUNT: the web limits count each login as typed, so
+       someone alternating the NIC handle and the email would otherwise double them.
+       Silent, like everything the worker decides.
+    5. Log it and queue the single-use link (valid PASSWORD_RESET_TIMEOUT) to the
+       primary address."""
+    now = timezone.now()
     with transaction.atomic():
         if not PasswordResetAttempt.objects.filter(pk=attempt_id, processed_at=None).update(
-            processed_at=timezone.now()
+            processed_at=now
         ):
             return None
         attempt = PasswordResetAttempt.objects.get(pk=attempt_id)
@@ -555,8 +634,14 @@ def password_reset_send(*, attempt_id):
         user = User.objects.filter_by_login(login).filter(is_active=True).first()
         if user is None:
             return None
+        recent = PasswordResetAttempt.objects.filter(
+            user=user, processed_at__gt=now - RESET_LINKS_WINDOW).count()
         attempt.user = user
         attempt.save(update_fields=["user"])
+        if recent >= RESET_LINKS_PER_ACCOUNT:
+            log.info("Reset request %s: %s already had %s links this hour; none sent",
+                     attempt_id, user.nic_handle, recent)
+            return None
         security_log(user=user, action=SecurityEvent.Action.PASSWORD_RESET_REQUESTED,
                      ip_address=attempt.ip_address, user_agent_text=attempt.user_agent)
         email_queue(template="password_reset", to=user.email, user=user,
@@ -600,30 +685,87 @@ def password_change(*, user, new_password, request=None):
 
 # --- account recovery ---------------------------------------------------------------------
 
-def recovery_request_create(*, nic_handle, new_email, message, request=None):
-    """Record the request when the NIC handle exists, and answer the same when it does
-    not: the new address is told either way, the current one only when there is one."""
+RECOVERY_REQUEUE_AFTER = timedelta(minutes=2)
+RECOVERY_REQUEUE_WITHIN = timedelta(days=1)
+
+
+def recovery_rate_limit(*, request):
+    """Count a recovery request from this IP address before the form is read, so that
+    the limit never depends on what was typed. Raises RateLimited."""
     _limit(f"recovery-ip:{client_ip(request)}", RECOVERY_LIMIT_PER_IP)
-    new_email = normalise_email(new_email)
-    user = User.objects.filter(nic_handle__lower=nic_handle.strip().lower(),
-                               is_active=True).first()
+
+
+def recovery_request_create(*, nic_handle, new_email, message, request=None):
+    """Record an "I can no longer access my email" request and hand it to a worker. The
+    web request writes this one row and looks nothing up: the answer and the work are
+    the same whether or not the NIC handle exists and whether or not the new address is
+    taken. The caller applied recovery_rate_limit first; recovery_request_process does
+    the rest."""
     with transaction.atomic():
-        recovery = None
+        recovery = RecoveryRequest.objects.create(
+            nic_handle=nic_handle.strip()[:32], new_email=normalise_email(new_email),
+            message=message, ip_address=client_ip(request),
+            language=translation.get_language() or settings.LANGUAGE_CODE,
+        )
+        transaction.on_commit(lambda: _enqueue_recovery(recovery.pk))
+    return recovery
+
+
+def _enqueue_recovery(recovery_id):
+    from notifications.tasks import process_recovery_request_task
+
+    try:
+        process_recovery_request_task.delay(recovery_id)
+    except Exception:
+        log.warning("Could not enqueue recovery request %s; the re-queue job will",
+                    recovery_id, exc_info=True)
+
+
+def recovery_request_process(*, recovery_id):
+    """In the worker:
+    1. Claim the request (a request handed over twice is handled once).
+    2. Find the active account with the NIC handle typed, in any case.
+    3. If there is one, the request becomes its own (only then do staff see it), with
+       its current address; it is logged, and the current address gets a notice with a
+       link to cancel. Whether the new address is taken is left to the decision
+       (recovery_request_approve refuses an address used by another account).
+    4. Either way the new address is told that the request was received, in the
+       language of the page it was made from, without any detail of an account.
+    Returns the request when it matched an account."""
+    with transaction.atomic():
+        if not RecoveryRequest.objects.filter(pk=recovery_id, processed_at=None).update(
+            processed_at=timezone.now()
+        ):
+            return None
+        recovery = RecoveryRequest.objects.get(pk=recovery_id)
+        user = User.objects.filter_by_login(recovery.nic_handle).filter(is_active=True).first()
         if user is not None:
-            recovery = RecoveryRequest.objects.create(
-                user=user, old_email=user.email, new_email=new_email, message=message,
-                ip_address=client_ip(request),
-            )
+            recovery.user, recovery.old_email = user, user.email
+            recovery.save(update_fields=["user", "old_email"])
             security_log(user=user, action=SecurityEvent.Action.RECOVERY_REQUESTED,
-                         request=request, new_email=new_email, recovery=recovery.pk)
+                         ip_address=recovery.ip_address, new_email=recovery.new_email,
+                         recovery=recovery.pk)
             token = signing.dumps({"r": recovery.pk}, salt=RECOVERY_CANCEL_SALT)
             email_queue(template="recovery_notice", to=user.email, user=user,
                         context={"recovery": recovery},
                         secrets={"cancel_url": portal_url(f"/account-recovery/cancel/{token}/")})
-        email_queue(template="recovery_received", to=new_email, user=None,
-                    language=translation.get_language(),
-                    context={"nic_handle_given": nic_handle.strip()})
-    return recovery
+        email_queue(template="recovery_received", to=recovery.new_email, user=None,
+                    language=recovery.language or settings.LANGUAGE_CODE,
+                    context={"nic_handle_given": recovery.nic_handle})
+    return recovery if user is not None else None
+
+
+def recovery_requests_requeue_stale(*, now=None):
+    """Requests the broker lost (it was down at commit): hand them to a worker again.
+    Processing claims each one, so a request sent twice is still handled once."""
+    now = now or timezone.now()
+    stale = RecoveryRequest.objects.filter(
+        processed_at=None, created_at__lt=now - RECOVERY_REQUEUE_AFTER,
+        created_at__gt=now - RECOVERY_REQUEUE_WITHIN,
+    ).values_list("pk", flat=True)[:500]
+    for recovery_id in stale:
+        _enqueue_recovery(recovery_id)
+    return len(stale)
 
 
 def recovery_from_token(token):

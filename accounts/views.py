@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from django.contrib import messages
-from django.contrib.auth import login, update_session_auth_hash
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -32,30 +32,29 @@ RESEND_INTERVAL = timedelta(minutes=1)
 
 
 def signup(request):
+    """The same answer ("check your inbox") whether or not the address is taken: the
+    service emails the owner of a taken address instead of creating an account. Nobody
+    is logged in here; the confirmation link leads to the NIC handle and the login."""
     if request.user.is_authenticated:
         return redirect("accounts:dashboard")
+    form = SignupForm(request.POST or None, initial={"language": get_language() or "en"})
     if request.method == "POST":
-        form = SignupForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                user = services.account_create(
+        try:
+            services.signup_rate_limit(request=request)
+        except services.RateLimited as error:
+            form.add_error(None, _rate_limited_message(error))
+        else:
+            if form.is_valid():
+                data = form.cleaned_data
+                services.account_signup(
                     email=data["email"], password=data["password1"],
                     first_name=data["first_name"], last_name=data["last_name"],
                     request=request, **form.profile_data(),
                 )
-            except services.EmailInUse:
-                # Lost a race with a signup for the same address.
-                form.add_error("email", form.email_in_use_error())
-            else:
-                login(request, user, backend="accounts.backends.NicHandleOrEmailBackend")
                 return redirect("accounts:signup-done")
-    else:
-        form = SignupForm(initial={"language": get_language() or "en"})
     return render(request, "accounts/signup.html", {"form": form})
 
 
-@login_required
 def signup_done(request):
     return render(request, "accounts/signup_done.html")
 
@@ -234,13 +233,17 @@ def _rate_limited_message(error):
 
 def password_reset(request):
     form = PasswordResetRequestForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST":
         try:
-            services.password_reset_request(login=form.cleaned_data["login"], request=request)
+            # Before the form: the limits never depend on whether the input is valid.
+            services.password_reset_rate_limit(login=request.POST.get("login"), request=request)
         except services.RateLimited as error:
             form.add_error(None, _rate_limited_message(error))
         else:
-            return redirect("accounts:password-reset-done")
+            if form.is_valid():
+                services.password_reset_request(login=form.cleaned_data["login"],
+                                                request=request)
+                return redirect("accounts:password-reset-done")
     return render(request, "accounts/password_reset.html", {"form": form})
 
 
@@ -291,16 +294,19 @@ def security(request):
 
 def account_recovery(request):
     form = RecoveryRequestForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+    if request.method == "POST":
         try:
-            services.recovery_request_create(nic_handle=data["nic_handle"],
-                                             new_email=data["new_email"],
-                                             message=data["message"], request=request)
+            # Before the form: the limit never depends on whether the input is valid.
+            services.recovery_rate_limit(request=request)
         except services.RateLimited as error:
             form.add_error(None, _rate_limited_message(error))
         else:
-            return redirect("accounts:account-recovery-sent")
+            if form.is_valid():
+                data = form.cleaned_data
+                services.recovery_request_create(nic_handle=data["nic_handle"],
+                                                 new_email=data["new_email"],
+                                                 message=data["message"], request=request)
+                return redirect("accounts:account-recovery-sent")
     return render(request, "accounts/account_recovery.html", {"form": form})
 
 

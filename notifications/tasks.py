@@ -39,8 +39,17 @@ def send_password_reset_task(attempt_id):
     password_reset_send(attempt_id=attempt_id)
 
 
+@shared_task(acks_late=True)
+def process_recovery_request_task(recovery_id):
+    from accounts.services import recovery_request_process
+
+    recovery_request_process(recovery_id=recovery_id)
+
+
 @shared_task
 def requeue_password_resets_task():
-    from accounts.services import password_resets_requeue_stale
+    """Password-reset and account-recovery requests the broker lost."""
+    from accounts.services import password_resets_requeue_stale, recovery_requests_requeue_stale
 
-    return password_resets_requeue_stale()
+    return {"password_resets": password_resets_requeue_stale(),
+            "recovery_requests": recovery_requests_requeue_stale()}

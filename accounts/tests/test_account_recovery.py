@@ -1,20 +1,22 @@
 import re
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Permission
 from django.core import mail
-from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import RecoveryRequest, SecurityEvent, User
-from accounts.services import recovery_request_approve, recovery_request_refuse
+from accounts.services import (
+    EmailChangeError,
+    recovery_request_approve,
+    recovery_request_refuse,
+)
 from conftest import make_customer
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    cache.clear()
 
 
 @pytest.fixture
@@ -41,8 +43,10 @@ def test_a_request_is_recorded_and_both_addresses_are_told(customer, send):
     response = send(customer.nic_handle.upper())
     assert response["Location"] == "/account-recovery/sent/"
     recovery = RecoveryRequest.objects.get()
-    assert (recovery.user, recovery.old_email, recovery.new_email, recovery.state) == (
-        customer, "daniel@example.org", "fresh@example.net", "pending")
+    assert (recovery.user, recovery.nic_handle, recovery.old_email, recovery.new_email,
+            recovery.state) == (customer, customer.nic_handle.upper(), "daniel@example.org",
+                                "fresh@example.net", "pending")
+    assert recovery.processed_at is not None
     to_new = [m for m in mail.outbox if m.to == ["fresh@example.net"]]
     to_old = [m for m in mail.outbox if m.to == ["daniel@example.org"]]
     assert len(to_new) == len(to_old) == 1
@@ -51,23 +55,119 @@ def test_a_request_is_recorded_and_both_addresses_are_told(customer, send):
     assert customer.security_events.filter(action=SecurityEvent.Action.RECOVERY_REQUESTED).exists()
 
 
-def test_an_unknown_nic_gets_the_same_answer(db, send):
+def test_an_unknown_nic_gets_the_same_answer_and_only_the_new_address_is_told(db, send):
     response = send("zz000000-OVH")
     assert response["Location"] == "/account-recovery/sent/"
-    assert not RecoveryRequest.objects.exists()
+    recovery = RecoveryRequest.objects.get()
+    assert (recovery.user, recovery.nic_handle, recovery.old_email) == (None, "zz000000-OVH", "")
+    assert recovery.processed_at is not None
     assert [m.to for m in mail.outbox] == [["fresh@example.net"]]
+    assert not SecurityEvent.objects.exists()
 
 
-def test_mismatched_or_taken_addresses_get_a_message(customer, other_customer, send):
+def test_the_new_address_is_told_in_the_language_of_the_page(db, send, client):
+    client.cookies["django_language"] = "es"
+    send("zz000000-OVH")
+    assert mail.outbox[0].subject == "Hemos recibido su solicitud de recuperación de cuenta"
+
+
+def shape_of_queries(client, data, ip):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post("/account-recovery/", data, REMOTE_ADDR=ip)
+    assert response.status_code == 302
+    # Values and savepoint names aside, the statements themselves.
+    return [re.sub(r"'[^']*'|\"s\d+_x\d+\"|\b\d+\b", "?", query["sql"])
+            for query in queries.captured_queries]
+
+
+def test_the_web_request_does_the_same_work_whatever_the_nic_and_the_new_address(
+    client, customer, other_customer, django_capture_on_commit_callbacks
+):
+    def data(nic, new):
+        return {"nic_handle": nic, "new_email": new, "new_email2": new, "message": "Help"}
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        shapes = [
+            shape_of_queries(client, data(customer.nic_handle, "fresh@example.net"), "192.0.2.1"),
+            shape_of_queries(client, data("zz000000-OVH", "fresh@example.net"), "192.0.2.2"),
+            shape_of_queries(client, data(customer.nic_handle, other_customer.email), "192.0.2.3"),
+        ]
+    assert shapes[0] == shapes[1] == shapes[2]
+    assert [q.split()[0] for q in shapes[0] if not q.startswith(("SAVEPOINT", "RELEASE"))] == ["INSERT"]
+    assert len(callbacks) == 3
+    assert mail.outbox == []
+
+
+def test_mismatched_addresses_get_a_message(customer, send):
     assert "do not match" in send(customer.nic_handle, again="typo@example.net").content.decode()
-    assert "already used by an account" in send(customer.nic_handle, new="other@example.net").content.decode()
     assert not RecoveryRequest.objects.exists()
 
 
-def test_requests_are_rate_limited_per_ip(customer, send):
+def test_a_new_address_used_by_another_account_gets_the_same_answer_and_cannot_be_approved(
+    customer, other_customer, staff, send
+):
+    response = send(customer.nic_handle, new="OTHER@example.net")
+    assert response["Location"] == "/account-recovery/sent/"
+    recovery = RecoveryRequest.objects.get()
+    assert (recovery.user, recovery.new_email) == (customer, "other@example.net")
+    with pytest.raises(EmailChangeError, match="used by another account"):
+        recovery_request_approve(recovery=recovery, staff_user=staff, reason="checked")
+    customer.refresh_from_db()
+    assert customer.email == "daniel@example.org"
+
+
+def test_requests_are_rate_limited_per_ip_even_when_the_form_is_invalid(customer, send):
     for _ in range(5):
-        send(customer.nic_handle, ip="192.0.2.77")
-    assert "Too many requests" in send(customer.nic_handle, ip="192.0.2.77").content.decode()
+        send(customer.nic_handle, again="typo@example.net", ip="192.0.2.77")
+    for nic in (customer.nic_handle, "zz000000-OVH"):
+        assert "Too many requests" in send(nic, ip="192.0.2.77").content.decode()
+    assert not RecoveryRequest.objects.exists()
+    assert send(customer.nic_handle, ip="192.0.2.78").status_code == 302
+
+
+def test_a_request_is_processed_once(customer, send, django_capture_on_commit_callbacks):
+    from accounts.services import recovery_request_process
+
+    send(customer.nic_handle)
+    recovery = RecoveryRequest.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert recovery_request_process(recovery_id=recovery.pk) is None
+    assert len(mail.outbox) == 2
+
+
+def test_a_request_the_broker_lost_is_processed_by_the_requeue_job(
+    customer, client, django_capture_on_commit_callbacks
+):
+    from notifications.tasks import requeue_password_resets_task
+
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post("/account-recovery/", {"nic_handle": customer.nic_handle,
+                                           "new_email": "fresh@example.net",
+                                           "new_email2": "fresh@example.net", "message": "Help"})
+    recovery = RecoveryRequest.objects.get()
+    assert (recovery.user, recovery.processed_at, mail.outbox) == (None, None, [])
+    with time_machine.travel(recovery.created_at + timedelta(minutes=3)):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert requeue_password_resets_task() == {"password_resets": 0,
+                                                      "recovery_requests": 1}
+        with django_capture_on_commit_callbacks(execute=True):
+            assert requeue_password_resets_task()["recovery_requests"] == 0
+    recovery.refresh_from_db()
+    assert recovery.user == customer
+    assert sorted(m.to[0] for m in mail.outbox) == ["daniel@example.org", "fresh@example.net"]
+
+
+def test_staff_see_only_requests_that_matched_an_account(client, customer, staff, send):
+    send(customer.nic_handle, new="mine@example.net", ip="192.0.2.1")
+    send("zz000000-OVH", new="ghost@example.net", ip="192.0.2.2")
+    unmatched = RecoveryRequest.objects.get(user=None)
+    client.force_login(staff)
+    page = client.get("/admin/accounts/recoveryrequest/").content.decode()
+    assert "mine@example.net" in page and "ghost@example.net" not in page
+    assert client.get(f"/admin/accounts/recoveryrequest/{unmatched.pk}/change/").status_code == 302
+    response = client.post(f"/admin/accounts/recoveryrequest/{unmatched.pk}/decide/approve/",
+                           {"reason": "yes"})
+    assert response.status_code == 404
 
 
 def test_the_current_address_can_cancel(client, customer, send):

@@ -28,9 +28,18 @@ def page(chromium_path, tmp_path):
         browser.close()
 
 
+def confirmation_path(address):
+    """The confirmation link of the email the signup sent (delivered in this process)."""
+    from django.core import mail
+
+    bodies = [m.body for m in mail.outbox if m.to == [address]]
+    assert len(bodies) == 1
+    return re.search(r"https?://[^/\s]+(/signup/confirm/\S+/)", bodies[0]).group(1)
+
+
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_a_new_customer_signs_up_and_logs_back_in_with_the_nic_handle_in_upper_case(
+def test_a_new_customer_signs_up_confirms_the_address_and_logs_in_with_the_nic_handle_in_upper_case(
     live_server, page
 ):
     page.goto(f"{live_server.url}/signup/")
@@ -49,15 +58,20 @@ def test_a_new_customer_signs_up_and_logs_back_in_with_the_nic_handle_in_upper_c
     page.fill("#id_password2", PASSWORD)
     page.click("#signup-form [type=submit]")
 
+    # The same page whether or not the address was taken: no NIC handle, not logged in.
     page.wait_for_url(f"{live_server.url}/signup/done/")
+    assert "Check your inbox" in page.inner_text("#signup-done")
+    assert page.locator("#account-menu").count() == 0
+    user = User.objects.get(email="browser.daniel@example.org")
+    assert user.nic_handle not in page.content()
+
+    page.goto(f"{live_server.url}{confirmation_path(user.email)}")
     nic_handle = page.inner_text("#new-nic-handle").strip()
     assert re.fullmatch(r"dm\d{6}-OVH", nic_handle)
+    assert nic_handle == user.nic_handle
     assert f"Your customer ID is {nic_handle} — keep it and your password in a safe place" \
         in page.inner_text("#nic-handle-sentence")
-    assert User.objects.get(email="browser.daniel@example.org").nic_handle == nic_handle
-
-    page.click("#account-menu")
-    page.click("#logout-button")
+    page.click("#confirm-login")
     page.wait_for_url(f"{live_server.url}/login/")
 
     page.fill("#id_username", nic_handle.upper())
@@ -67,6 +81,7 @@ def test_a_new_customer_signs_up_and_logs_back_in_with_the_nic_handle_in_upper_c
 
     menu = page.locator("#account-menu")
     assert menu.inner_text().split() == ["Daniel", "Martín", nic_handle]
+    assert "address not confirmed" not in page.content()
     box = menu.bounding_box()
     width = page.viewport_size["width"]
     assert box["x"] > width / 2, "the name and NIC handle sit in the right half of the page"

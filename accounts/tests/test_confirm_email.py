@@ -20,6 +20,15 @@ def test_the_link_in_the_email_confirms_the_address(client, django_capture_on_co
     assert "address not confirmed" not in page
 
 
+def test_the_confirmation_page_shows_the_customer_id_and_a_log_in_button(client, customer):
+    response = client.get(f"/signup/confirm/{email_confirmation_token(customer)}/")
+    page = response.content.decode()
+    assert f'id="new-nic-handle">{customer.nic_handle}<' in page
+    assert (f"Your customer ID is {customer.nic_handle} — keep it and your password in a safe "
+            "place.") in page
+    assert re.search(r'<a class="btn btn-primary[^"]*" href="/login/"[^>]*>\s*Log in\s*</a>', page)
+
+
 def test_the_link_works_without_being_logged_in(client, customer):
     response = client.get(f"/signup/confirm/{email_confirmation_token(customer)}/")
     assert response.status_code == 200

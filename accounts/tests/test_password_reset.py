@@ -170,12 +170,46 @@ def test_after_a_reset_a_notice_is_sent_and_other_sessions_end(
             SecurityEvent.Action.SESSIONS_ENDED} <= actions
 
 
-def test_requests_are_limited_per_account_with_a_clear_message(customer, ask):
+def test_a_fourth_request_for_the_same_login_is_limited_with_a_clear_message(customer, ask):
     for n in range(3):
         assert ask(customer.email, ip=f"203.0.113.{n}").status_code == 302
-    response = ask(customer.nic_handle.upper(), ip="203.0.113.99")
+    response = ask(customer.email.upper(), ip="203.0.113.99")
     assert response.status_code == 200
     assert "Too many requests. Please try again in" in response.content.decode()
+    assert len(mail.outbox) == 3
+
+
+def test_the_limit_reached_for_a_nic_does_not_show_on_its_email_address(customer, ask):
+    for n in range(3):
+        assert ask(customer.nic_handle, ip=f"203.0.113.{n}").status_code == 302
+    assert ask(customer.email, ip="203.0.113.99").status_code == 302
+    assert "Too many requests" in ask(customer.nic_handle, ip="203.0.113.98").content.decode()
+
+
+def test_alternating_nic_and_email_sends_at_most_three_links_an_hour(customer, ask):
+    with time_machine.travel(datetime(2026, 4, 1, 8, 0, tzinfo=timezone.utc), tick=False):
+        for n in range(3):
+            for login in (customer.nic_handle, customer.email):
+                assert ask(login, ip=f"203.0.113.{n}").status_code == 302
+    assert len(mail.outbox) == 3
+    with time_machine.travel(datetime(2026, 4, 1, 8, 30, tzinfo=timezone.utc), tick=False):
+        cache.clear()  # the limits of the web page are over; the worker's cap is not
+        ask(customer.email)
+    assert len(mail.outbox) == 3
+    with time_machine.travel(datetime(2026, 4, 1, 9, 0, 1, tzinfo=timezone.utc), tick=False):
+        ask(customer.email)
+    assert len(mail.outbox) == 4
+    assert customer.security_events.filter(
+        action=SecurityEvent.Action.PASSWORD_RESET_REQUESTED).count() == 4
+
+
+def test_limits_count_before_the_form_is_read(customer, ask):
+    for n in range(20):
+        ask("", ip="192.0.2.51")
+    assert "Too many requests" in ask(customer.email, ip="192.0.2.51").content.decode()
+    for n in range(3):
+        ask(f" {customer.email.upper()} ", ip=f"192.0.2.{60 + n}")
+    assert "Too many requests" in ask(customer.email, ip="192.0.2.70").content.decode()
     assert len(mail.outbox) == 3
 
 
