@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from accounts import services
 from accounts.forms import EmailChangeForm, ProfileForm, RecoveryRequestForm, SignupForm
 from accounts.models import EmailChangeRequest, RecoveryRequest, User
+from accounts.tests.test_profile import profile_data
 from accounts.throttling import login_key
 from conftest import PASSWORD, make_customer, signup_data
 from portal.text import normalise_email
@@ -49,17 +50,6 @@ def fresh_rate_limits():
     cache.clear()
 
 
-def profile_form_data(customer, **overrides):
-    data = {
-        "first_name": customer.first_name, "last_name": customer.last_name,
-        "legal_form": customer.legal_form, "organisation": customer.organisation,
-        "address": customer.address, "zip": customer.zip, "city": customer.city,
-        "country": str(customer.country), "phone": customer.phone,
-        "spare_email": customer.spare_email, "language": customer.language,
-        "login_notifications": "on",
-    }
-    data.update(overrides)
-    return data
 
 
 # --- the normal form -------------------------------------------------------------------
@@ -167,14 +157,14 @@ def test_a_fullwidth_spare_address_equal_to_the_main_one_is_refused(db):
 # --- the other ways an address comes in -------------------------------------------------
 
 def test_the_profile_stores_the_spare_address_in_normal_form(customer):
-    form = ProfileForm(profile_form_data(customer, spare_email="\uff53pare@B\u00fccher.example"),
+    form = ProfileForm(profile_data(customer, spare_email="\uff53pare@B\u00fccher.example"),
                        instance=customer)
     assert form.is_valid(), form.errors
     assert form.cleaned_data["spare_email"] == "spare@xn--bcher-kva.example"
 
 
 def test_the_profile_refuses_a_spare_address_with_an_invisible_character(customer):
-    form = ProfileForm(profile_form_data(customer, spare_email="spare@portal.example\u00ad"),
+    form = ProfileForm(profile_data(customer, spare_email="spare@portal.example\u00ad"),
                        instance=customer)
     assert not form.is_valid()
     assert form.errors["spare_email"] == [INVISIBLE_MESSAGE]
@@ -182,7 +172,7 @@ def test_the_profile_refuses_a_spare_address_with_an_invisible_character(custome
 
 def test_staff_editing_the_spare_address_in_admin_store_its_normal_form(agent_client, customer):
     agent_client.post(f"/admin/accounts/user/{customer.pk}/change/",
-                      profile_form_data(customer, spare_email="\uff53pare@portal.example"))
+                      profile_data(customer, spare_email="\uff53pare@portal.example"))
     customer.refresh_from_db()
     assert customer.spare_email == "spare@portal.example"
 
@@ -336,7 +326,7 @@ def test_signup_refuses_a_name_with_a_control_or_direction_character(db, field, 
 
 @pytest.mark.parametrize("field", NAME_FIELDS)
 def test_the_profile_refuses_a_name_with_a_right_to_left_override(customer, field):
-    form = ProfileForm(profile_form_data(customer, **{field: "\u202egnp.exe"}),
+    form = ProfileForm(profile_data(customer, **{field: "\u202egnp.exe"}),
                        instance=customer)
     assert not form.is_valid()
     assert form.errors[field] == [NAME_MESSAGE]
@@ -354,7 +344,7 @@ def test_the_account_refuses_a_name_with_a_control_character_wherever_it_is_edit
 
 def test_staff_cannot_save_a_name_with_a_right_to_left_override_in_admin(agent_client, customer):
     response = agent_client.post(f"/admin/accounts/user/{customer.pk}/change/",
-                                 profile_form_data(customer, last_name="\u202egnp.exe"))
+                                 profile_data(customer, last_name="\u202egnp.exe"))
     assert response.status_code == 200
     assert NAME_MESSAGE in response.content.decode()
     customer.refresh_from_db()
