@@ -1,17 +1,14 @@
-from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
-from django.utils import timezone
-from django.utils.translation import get_language
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts import services
@@ -26,9 +23,7 @@ from accounts.forms import (
     VerificationCodeForm,
 )
 from accounts.models import User
-from notifications.models import OutboundEmail
-
-RESEND_INTERVAL = timedelta(minutes=1)
+from portal.errors import DomainError, form_add_domain_error
 
 
 def signup(request):
@@ -42,7 +37,7 @@ def signup(request):
         try:
             services.signup_rate_limit(request=request)
         except services.RateLimited as error:
-            form.add_error(None, _rate_limited_message(error))
+            form_add_domain_error(form, error)
         else:
             if form.is_valid():
                 data = form.cleaned_data
@@ -68,20 +63,13 @@ def confirm_email(request, token):
 @login_required
 @require_POST
 def resend_confirmation(request):
-    user = request.user
-    if user.email_confirmed:
-        messages.info(request, _("Your email address is already confirmed."))
-        return redirect("accounts:dashboard")
-    recent = OutboundEmail.objects.filter(
-        user=user, kind="account_created", created_at__gt=timezone.now() - RESEND_INTERVAL
-    ).exists()
-    if recent:
-        messages.warning(request, _("We sent you a confirmation email less than a minute ago. "
-                                    "Please check your inbox, then try again in a minute."))
+    try:
+        services.account_resend_confirmation(user=request.user)
+    except DomainError as refusal:
+        messages.info(request, str(refusal))
     else:
-        services.account_send_confirmation(user=user)
         messages.success(request, _("We sent a new confirmation email to %(email)s.")
-                         % {"email": user.email})
+                         % {"email": request.user.email})
     return redirect("accounts:dashboard")
 
 
@@ -131,8 +119,8 @@ def email_change(request):
             services.email_change_request(user=request.user,
                                           new_email=form.cleaned_data["new_email"],
                                           request=request)
-        except services.EmailChangeError as error:
-            form.add_error("new_email", str(error))
+        except DomainError as error:
+            form_add_domain_error(form, error)
         else:
             messages.success(request, _(
                 "We sent a verification code to your current address %(email)s, and a link "
@@ -180,28 +168,19 @@ def email_change_verify(request):
     form = VerificationCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            outcome = services.email_change_verify(change=pending, code=form.cleaned_data["code"],
-                                                   request=request)
+            services.email_change_verify(change=pending, code=form.cleaned_data["code"],
+                                         request=request)
+        except services.WrongCode as error:
+            form_add_domain_error(form, error)
         except services.EmailChangeError as error:
-            # Closed since this request read it: applied by a double submit, cancelled
-            # or refused meanwhile.
-            messages.info(request, str(error))
+            # Aborted now (too many wrong codes, address taken), or closed since this
+            # request read it (applied by a double submit, cancelled, refused).
+            messages.error(request, str(error))
             return redirect("accounts:email-change")
-        if outcome == services.VERIFY_APPLIED:
+        else:
             messages.success(request, _("Your email address is now %(email)s.")
                              % {"email": pending.new_email})
             return redirect("accounts:profile")
-        if outcome == services.VERIFY_WRONG:
-            pending.refresh_from_db()
-            left = services.EMAIL_CHANGE_MAX_WRONG_CODES - pending.wrong_codes
-            form.add_error("code", ngettext(
-                "This code is not correct. %(left)d attempt left.",
-                "This code is not correct. %(left)d attempts left.", left) % {"left": left})
-        else:
-            messages.error(request, _(
-                "The request was aborted: too many wrong codes.") if outcome == services.VERIFY_TOO_MANY
-                else _("The request was aborted: the new address is now used by another account."))
-            return redirect("accounts:email-change")
     return render(request, "accounts/email_change_verify.html", {"form": form, "pending": pending})
 
 
@@ -223,14 +202,6 @@ def email_change_confirm_new(request, token):
                   status=200 if change else 400)
 
 
-def _rate_limited_message(error):
-    minutes = max(1, -(-error.retry_after // 60))
-    return ngettext(
-        "Too many requests. Please try again in %(minutes)d minute.",
-        "Too many requests. Please try again in %(minutes)d minutes.", minutes,
-    ) % {"minutes": minutes}
-
-
 def password_reset(request):
     form = PasswordResetRequestForm(request.POST or None)
     if request.method == "POST":
@@ -238,7 +209,7 @@ def password_reset(request):
             # Before the form: the limits never depend on whether the input is valid.
             services.password_reset_rate_limit(login=request.POST.get("login"), request=request)
         except services.RateLimited as error:
-            form.add_error(None, _rate_limited_message(error))
+            form_add_domain_error(form, error)
         else:
             if form.is_valid():
                 services.password_reset_request(login=form.cleaned_data["login"],
@@ -299,7 +270,7 @@ def account_recovery(request):
             # Before the form: the limit never depends on whether the input is valid.
             services.recovery_rate_limit(request=request)
         except services.RateLimited as error:
-            form.add_error(None, _rate_limited_message(error))
+            form_add_domain_error(form, error)
         else:
             if form.is_valid():
                 data = form.cleaned_data

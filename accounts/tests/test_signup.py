@@ -226,7 +226,7 @@ def test_a_signup_that_loses_the_race_for_its_address_emails_the_winner(
         winner["user"] = make_customer(kwargs["email"], first_name="Rita", last_name="Racer")
         return create(**kwargs)
 
-    monkeypatch.setattr(services, "account_create", racing_create)
+    monkeypatch.setattr("accounts.services.signup.account_create", racing_create)
     with django_capture_on_commit_callbacks(execute=True):
         assert services.account_signup(email="Race@example.org", password=PASSWORD,
                                        first_name="Daniel", last_name="Martín") is None
