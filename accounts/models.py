@@ -1,3 +1,4 @@
+import logging
 import uuid
 from datetime import timedelta
 
@@ -5,13 +6,16 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from accounts.nic import nic_handle_candidate
 from portal.text import no_control_characters, normalise_email
+
+log = logging.getLogger(__name__)
 
 
 class LegalForm(models.TextChoices):
@@ -44,16 +48,20 @@ class UserManager(BaseUserManager):
         return self.filter(**{field: login})
 
     def create_superuser(self, nic_handle=None, email=None, password=None, **extra):
-        """For `createsuperuser`: staff accounts get a NIC handle like everyone else."""
-        from accounts.services import account_create
-
+        """For `createsuperuser`: staff accounts get a NIC handle like everyone else, and
+        the first line of their security log."""
         extra.setdefault("first_name", "Support")
         extra.setdefault("last_name", "Staff")
-        user = account_create(email=email, password=password, nic_handle=nic_handle or None,
-                              send_confirmation=False, **extra)
-        user.is_staff = True
-        user.is_superuser = True
-        user.save(update_fields=["is_staff", "is_superuser"])
+        with transaction.atomic():
+            handle = IssuedNicHandle.objects.claim(
+                first_name=extra["first_name"], last_name=extra["last_name"],
+                handle=nic_handle or None)
+            user = self.model(nic_handle=handle, email=normalise_email(email), is_staff=True,
+                              is_superuser=True, **extra)
+            user.set_password(password)
+            user.save()
+            SecurityEvent.objects.create(user=user, action=SecurityEvent.Action.SIGNUP,
+                                         detail={"how": "createsuperuser"})
         return user
 
 
@@ -129,12 +137,35 @@ class User(AbstractBaseUser, PermissionsMixin):
         return staff_user.is_superuser or not (self.is_staff or self.is_superuser)
 
 
+class IssuedNicHandleManager(models.Manager):
+    CLAIM_ATTEMPTS = 50
+
+    def claim(self, *, first_name, last_name, handle=None):
+        """Reserve a NIC handle for good and return it. A random candidate that is taken
+        (the unique index says so, even against a concurrent signup on PostgreSQL) is
+        simply drawn again; a handle asked for by name that is taken is a ValueError."""
+        for _attempt in range(self.CLAIM_ATTEMPTS):
+            candidate = handle or nic_handle_candidate(first_name, last_name)
+            try:
+                with transaction.atomic():
+                    self.create(handle=candidate)
+            except IntegrityError:
+                if handle:
+                    raise ValueError(f"The NIC handle {handle} is already taken.") from None
+                log.info("NIC handle %s taken, drawing another", candidate)
+                continue
+            return candidate
+        raise RuntimeError("Could not draw a free NIC handle")  # 50 collisions in a row
+
+
 class IssuedNicHandle(models.Model):
     """Every NIC handle ever assigned. Rows are never deleted, so a handle is never reused,
     even after its account is gone; inserting here is also how signup claims a handle."""
 
     handle = models.CharField(max_length=32)
     issued_at = models.DateTimeField(default=timezone.now)
+
+    objects = IssuedNicHandleManager()
 
     class Meta:
         constraints = [

@@ -79,7 +79,6 @@ from accounts.services.signup import (  # noqa: F401
     EMAIL_CONFIRM_MAX_AGE,
     EMAIL_CONFIRM_SALT,
     EMAIL_UNIQUE_CONSTRAINT,
-    NIC_ATTEMPTS,
     SIGNUP_LIMIT_PER_IP,
     EmailInUse,
     account_confirm_email,
@@ -88,7 +87,6 @@ from accounts.services.signup import (  # noqa: F401
     account_send_confirmation,
     account_signup,
     email_confirmation_token,
-    nic_handle_claim,
     signup_rate_limit,
 )
 from accounts.services.staff import (  # noqa: F401

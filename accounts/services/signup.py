@@ -15,7 +15,6 @@ from accounts.models import (
     SecurityEvent,
     User,
 )
-from accounts.nic import nic_handle_candidate
 from accounts.security import security_log
 from accounts.services.common import rate_limit
 from notifications.models import OutboundEmail
@@ -27,7 +26,6 @@ from portal.text import normalise_email
 
 log = logging.getLogger(__name__)
 
-NIC_ATTEMPTS = 50
 EMAIL_CONFIRM_SALT = "accounts.email-confirm"
 EMAIL_CONFIRM_MAX_AGE = 7 * 24 * 3600
 
@@ -41,23 +39,6 @@ class EmailInUse(Exception):
 EMAIL_UNIQUE_CONSTRAINT = "user_email_ci_unique"
 
 
-def nic_handle_claim(*, first_name, last_name, handle=None):
-    """Reserve a NIC handle for good. A random candidate that is taken (the unique index
-    says so, even against a concurrent signup on PostgreSQL) is simply drawn again."""
-    for _attempt in range(NIC_ATTEMPTS):
-        candidate = handle or nic_handle_candidate(first_name, last_name)
-        try:
-            with transaction.atomic():
-                IssuedNicHandle.objects.create(handle=candidate)
-        except IntegrityError:
-            if handle:
-                raise ValueError(f"The NIC handle {handle} is already taken.") from None
-            log.info("NIC handle %s taken, drawing another", candidate)
-            continue
-        return candidate
-    raise RuntimeError("Could not draw a free NIC handle")  # 50 collisions in a row
-
-
 def account_create(*, email, password, first_name, last_name, nic_handle=None,
                    send_confirmation=True, request=None, **profile):
     """Create a customer with a fresh NIC handle and, in the same transaction, the
@@ -65,7 +46,8 @@ def account_create(*, email, password, first_name, last_name, nic_handle=None,
     (portal.text.normalise_email, which raises ValidationError)."""
     email = normalise_email(email)
     with transaction.atomic():
-        handle = nic_handle_claim(first_name=first_name, last_name=last_name, handle=nic_handle)
+        handle = IssuedNicHandle.objects.claim(first_name=first_name, last_name=last_name,
+                                               handle=nic_handle)
         user = User(nic_handle=handle, email=email, first_name=first_name,
                     last_name=last_name, **profile)
         user.set_password(password)

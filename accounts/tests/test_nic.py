@@ -6,7 +6,6 @@ from django.db import IntegrityError
 from accounts import nic
 from accounts.models import IssuedNicHandle, User
 from accounts.nic import name_initial, nic_handle_candidate
-from accounts.services import nic_handle_claim
 from conftest import make_customer
 
 
@@ -44,8 +43,8 @@ def test_candidate_uses_x_for_a_name_without_latin_letters():
 def test_a_taken_handle_is_drawn_again(monkeypatch):
     draws = iter(["111111", "111111", "222222"])
     monkeypatch.setattr(nic, "random_digits", lambda: next(draws))
-    assert nic_handle_claim(first_name="Ana", last_name="Díaz") == "ad111111-OVH"
-    assert nic_handle_claim(first_name="Ana", last_name="Díaz") == "ad222222-OVH"
+    assert IssuedNicHandle.objects.claim(first_name="Ana", last_name="Díaz") == "ad111111-OVH"
+    assert IssuedNicHandle.objects.claim(first_name="Ana", last_name="Díaz") == "ad222222-OVH"
 
 
 @pytest.mark.django_db

@@ -14,8 +14,8 @@ from accounts.models import EmailChangeRequest, RecoveryRequest, User
 from accounts.tests.test_profile import profile_data
 from accounts.throttling import login_key
 from conftest import PASSWORD, make_customer, signup_data
-from portal.text import normalise_email
 from notifications.models import OutboundEmail
+from portal.text import normalise_email
 
 pytestmark = pytest.mark.django_db
 
