@@ -47,6 +47,11 @@ class UserManager(BaseUserManager):
         field = "email__lower" if "@" in login else "nic_handle__lower"
         return self.filter(**{field: login})
 
+    def email_in_use(self, address, *, exclude=None):
+        """Whether an account (other than `exclude`) has this address, in its normal form."""
+        accounts = self.filter(email__lower=normalise_email(address))
+        return accounts.exclude(pk=exclude.pk).exists() if exclude else accounts.exists()
+
     def create_superuser(self, nic_handle=None, email=None, password=None, **extra):
         """For `createsuperuser`: staff accounts get a NIC handle like everyone else, and
         the first line of their security log."""
@@ -235,6 +240,20 @@ class EmailChangeRequest(models.Model):
         REFUSED = "refused", _("Refused")
         ABORTED = "aborted", _("Aborted")
 
+    class Reason(models.TextChoices):
+        """Why a request was closed (or how it was applied)."""
+        REPLACED = "replaced", _("Replaced by a new request")
+        CANCELLED = "cancelled", _("Cancelled by the customer")
+        REFUSED = "refused", _("Refused from the current address")
+        WRONG_CODES = "wrong_codes", _("Too many wrong codes")
+        ADDRESS_TAKEN = "address_taken", _("The new address is now used by another account")
+        UNCONFIRMED = "unconfirmed", _("The new address was never confirmed")
+        RECOVERY = "recovery", _("Account recovery approved")
+        SUPPORT_ABORTED = "support_aborted", _("Aborted by support")
+        CODE = "code", _("Applied with the verification code")
+        NO_REFUSAL = "no_refusal", _("Applied after 24 hours without refusal")
+        SUPPORT_APPLIED = "support_applied", _("Applied by support")
+
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="email_changes",
                              verbose_name=_("customer"))
     old_email = models.EmailField(_("current address"), max_length=254)
@@ -250,7 +269,9 @@ class EmailChangeRequest(models.Model):
     created_at = models.DateTimeField(_("requested at"), default=timezone.now)
     due_at = models.DateTimeField(_("applies automatically at"))
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    reason = models.CharField(_("reason"), max_length=32, choices=Reason.choices, blank=True)
+    # What support wrote when they aborted or applied the request (shown to the customer).
+    staff_note = models.TextField(_("note from support"), blank=True)
 
     class Meta:
         verbose_name = _("email change request")
@@ -276,9 +297,6 @@ class EmailChangeRequest(models.Model):
     @property
     def is_pending(self):
         return self.state == self.State.TODO
-
-    def time_left(self, now=None):
-        return max(self.due_at - (now or timezone.now()), timedelta(0))
 
 
 class RecoveryRequest(models.Model):

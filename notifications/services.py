@@ -273,6 +273,7 @@ def email_queue_select(*, template, source, user, to, language, context):
     written = insert_from_select(OutboundEmail, {
         "user_id": user, "kind": Value(template), "to_address": to, "language": language,
         "subject": Value(""), "body_text": Value(""), "body_html": Value(""),
+        "sealed_secrets": Value(""),
         "context": JSONObject(**context), "status": Value(OutboundEmail.Status.QUEUED),
         "attempts": Value(0), "last_error": Value(""), "created_at": stamp,
         "next_attempt_at": stamp,

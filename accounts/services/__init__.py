@@ -33,11 +33,12 @@ from accounts.services.email_change import (  # noqa: F401
     email_change_request,
     email_change_resend_code,
     email_change_verify,
+    email_changes_apply_set,
 )
 from accounts.services.email_change_sweep import (  # noqa: F401
-    AUTO_APPLY_REASON,
     EMAIL_CHANGE_BATCH,
     EMAIL_CHANGE_UNCONFIRMED_LIMIT,
+    NO_REFUSAL,
     email_changes_abort_unconfirmed,
     email_changes_apply_due,
 )

@@ -8,6 +8,16 @@ from datetime import timedelta
 
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import (
+    BigIntegerField,
+    DateTimeField,
+    F,
+    GenericIPAddressField,
+    OuterRef,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import JSONObject
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -21,8 +31,10 @@ from accounts.models import (
 )
 from accounts.security import security_log
 from accounts.services.common import EmailChangeError
-from notifications.services import email_queue
+from notifications.services import email_queue, email_queue_select
+from portal.db import insert_from_select
 from portal.links import portal_url
+from portal.requestinfo import client_ip, user_agent
 from portal.text import normalise_email
 
 log = logging.getLogger(__name__)
@@ -91,12 +103,12 @@ def email_change_request(*, user, new_email, request=None):
         user = User.objects.select_for_update().get(pk=user.pk)
         if new_email == user.email.lower():
             raise EmailChangeError(_("This is already your email address."), field="new_email")
-        taken = User.objects.filter(email__lower=new_email).exclude(pk=user.pk).exists()
+        taken = User.objects.email_in_use(new_email, exclude=user)
         previous = EmailChangeRequest.objects.select_for_update().filter(
             user=user, state=EmailChangeRequest.State.TODO).first()
         if previous:
             email_change_close(previous, state=EmailChangeRequest.State.ABORTED, now=now,
-                                reason="replaced by a new request", request=request)
+                                reason=EmailChangeRequest.Reason.REPLACED, request=request)
         change = EmailChangeRequest.objects.create(
             user=user, old_email=user.email, new_email=new_email, due_at=now + EMAIL_CHANGE_DELAY,
             code_sent_at=now, created_at=now,
@@ -164,7 +176,7 @@ def email_change_verify(*, change: EmailChangeRequest, code: str, request=None) 
         if not change.is_pending:
             raise EmailChangeError(_("This request is no longer pending."))
         if constant_time_compare(_code_hash(change.pk, code or ""), change.code_hash):
-            if email_change_apply_or_abort(change, now=now, request=request, how="code"):
+            if email_change_apply_or_abort(change, now=now, request=request, how=EmailChangeRequest.Reason.CODE):
                 return change
             taken = True
         else:
@@ -175,7 +187,7 @@ def email_change_verify(*, change: EmailChangeRequest, code: str, request=None) 
                          request=request, attempt=change.wrong_codes)
             if change.wrong_codes >= EMAIL_CHANGE_MAX_WRONG_CODES:
                 email_change_close(change, state=EmailChangeRequest.State.ABORTED, now=now,
-                                   reason="too many wrong codes", request=request, notify=True)
+                                   reason=EmailChangeRequest.Reason.WRONG_CODES, request=request, notify=True)
     # Raised once the transaction has kept the count and the log line.
     if taken:
         raise EmailChangeError(
@@ -193,7 +205,7 @@ def email_change_cancel(*, change, request=None):
         change = EmailChangeRequest.objects.select_for_update().select_related("user").get(pk=change.pk)
         if change.is_pending:
             email_change_close(change, state=EmailChangeRequest.State.ABORTED,
-                                now=timezone.now(), reason="cancelled by the customer",
+                                now=timezone.now(), reason=EmailChangeRequest.Reason.CANCELLED,
                                 request=request)
     return change
 
@@ -207,7 +219,7 @@ def email_change_refuse(*, token, request=None):
         change = EmailChangeRequest.objects.select_for_update().select_related("user").get(pk=change.pk)
         if change.is_pending:
             email_change_close(change, state=EmailChangeRequest.State.REFUSED,
-                                now=timezone.now(), reason="refused from the current address",
+                                now=timezone.now(), reason=EmailChangeRequest.Reason.REFUSED,
                                 request=request, notify=True)
     return change
 
@@ -227,58 +239,79 @@ def email_change_confirm_new(*, token, request=None):
     return change
 
 
-def email_change_close(change, *, state, now, reason, request=None, actor=None,
-                        notify=False):
+def email_change_close(change: EmailChangeRequest, *, state: str, now, reason: str,
+                       staff_note: str = "", request=None, actor=None,
+                       notify: bool = False) -> bool:
+    """Close a pending request (refused or aborted) with a Reason code; log it and, with
+    `notify`, tell the customer why. False when it was no longer pending."""
     closed = EmailChangeRequest.objects.filter(
         pk=change.pk, state=EmailChangeRequest.State.TODO
-    ).update(state=state, decided_at=now, reason=reason)
+    ).update(state=state, decided_at=now, reason=reason, staff_note=staff_note)
     if not closed:
         return False
-    change.state, change.decided_at, change.reason = state, now, reason
+    change.state, change.decided_at = state, now
+    change.reason, change.staff_note = reason, staff_note
     action = (SecurityEvent.Action.EMAIL_CHANGE_REFUSED if state == EmailChangeRequest.State.REFUSED
               else SecurityEvent.Action.EMAIL_CHANGE_ABORTED)
     security_log(user=change.user, action=action, request=request, actor=actor,
                  new_email=change.new_email, reason=reason)
     if notify:
         email_queue(template="email_change_cancelled", to=change.user.email, user=change.user,
-                    context={"change": change, "state": state, "reason_code": reason})
+                    context={"change": change})
     return True
 
 
-def _email_change_apply(change, *, now, request=None, actor=None, how):
-    """Inside the caller's transaction, with the request row locked or claimed."""
+def email_changes_apply_set(ids: list[int], *, now, how: str, staff_note: str = "",
+                            actor=None, request=None) -> int:
+    """Apply the pending requests `ids`, locked or claimed by the caller, whose new
+    addresses are free and distinct, with one statement each: log the change, queue the
+    notices to the old and new addresses (rendered by the worker), copy the new address
+    (and its confirmation time) onto the accounts, mark the requests done. The one way a
+    change is applied: by the code, by support and by the 24-hour rule alike. The
+    database refusing an address (taken this very moment) raises IntegrityError."""
+    changes = EmailChangeRequest.objects.filter(pk__in=ids, state=EmailChangeRequest.State.TODO)
+    requests_of_user = changes.filter(user_id=OuterRef("pk"))
+    # The notices and log lines read the old address from the requests, so they are
+    # written before the accounts change.
+    insert_from_select(SecurityEvent, {
+        "user_id": F("user_id"), "action": Value(SecurityEvent.Action.EMAIL_CHANGED),
+        "actor_id": Value(actor.pk if actor else None, output_field=BigIntegerField()),
+        "ip_address": Value(client_ip(request) if request else None,
+                            output_field=GenericIPAddressField()),
+        "user_agent": Value(user_agent(request) if request else ""),
+        "created_at": Value(now, output_field=DateTimeField()),
+        "detail": JSONObject(old_email=F("old_email"), new_email=F("new_email"), how=Value(how)),
+    }, changes)
+    for address in ("old_email", "new_email"):
+        email_queue_select(template="email_changed", source=changes, user=F("user_id"),
+                           to=F(address), language=F("user__language"),
+                           context={"old_email": F("old_email"), "new_email": F("new_email")})
+    User.objects.filter(pk__in=changes.values("user_id")).update(
+        email=Subquery(requests_of_user.values("new_email")[:1]),
+        email_confirmed_at=Subquery(requests_of_user.values("new_email_confirmed_at")[:1]),
+    )
+    return changes.update(state=EmailChangeRequest.State.DONE, decided_at=now, reason=how,
+                          staff_note=staff_note)
+
+
+def email_change_apply_or_abort(change: EmailChangeRequest, *, now, how: str,
+                                staff_note: str = "", request=None, actor=None) -> bool:
+    """Apply one locked request (email_changes_apply_set), or abort it with a notice when
+    its new address is used by another account, found now or refused by the database."""
     user = change.user
-    if User.objects.filter(email__lower=change.new_email.lower()).exclude(pk=user.pk).exists():
-        email_change_close(change, state=EmailChangeRequest.State.ABORTED, now=now,
-                            reason="the new address is now used by another account",
-                            request=request, actor=actor, notify=True)
-        return False
-    if not EmailChangeRequest.objects.filter(
-        pk=change.pk, state=EmailChangeRequest.State.TODO
-    ).update(state=EmailChangeRequest.State.DONE, decided_at=now, reason=how):
-        return False
-    change.state = EmailChangeRequest.State.DONE
-    old_email = user.email
-    user.email = change.new_email
-    user.email_confirmed_at = change.new_email_confirmed_at
-    user.save(update_fields=["email", "email_confirmed_at"])
-    security_log(user=user, action=SecurityEvent.Action.EMAIL_CHANGED, request=request,
-                 actor=actor, old_email=old_email, new_email=user.email, how=how)
-    for address in (old_email, user.email):
-        email_queue(template="email_changed", to=address, user=user,
-                    context={"old_email": old_email, "new_email": user.email})
-    return True
-
-
-def email_change_apply_or_abort(change, *, now, how, request=None, actor=None):
-    """Apply in a savepoint; if the database refuses the new address (taken meanwhile),
-    abort the request with that reason instead of failing the caller."""
     try:
-        with transaction.atomic():
-            return _email_change_apply(change, now=now, request=request, actor=actor, how=how)
+        if not User.objects.email_in_use(change.new_email, exclude=user):
+            with transaction.atomic():
+                applied = email_changes_apply_set([change.pk], now=now, how=how,
+                                                  staff_note=staff_note, actor=actor,
+                                                  request=request)
+            if applied:
+                change.refresh_from_db()
+                user.refresh_from_db(fields=["email", "email_confirmed_at"])
+            return bool(applied)
     except IntegrityError:
-        change.state = EmailChangeRequest.State.TODO
-        email_change_close(change, state=EmailChangeRequest.State.ABORTED, now=now,
-                            reason="the new address is now used by another account",
-                            request=request, actor=actor, notify=True)
-        return False
+        pass
+    email_change_close(change, state=EmailChangeRequest.State.ABORTED, now=now,
+                       reason=EmailChangeRequest.Reason.ADDRESS_TAKEN, request=request,
+                       actor=actor, notify=True)
+    return False

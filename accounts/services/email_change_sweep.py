@@ -5,26 +5,24 @@ import logging
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import DateTimeField, F, OuterRef, Subquery, Value
-from django.db.models.functions import JSONObject, Lower
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.models import (
     EmailChangeRequest,
-    SecurityEvent,
     User,
 )
 from accounts.services.email_change import (
     email_change_apply_or_abort,
     email_change_close,
+    email_changes_apply_set,
 )
-from notifications.services import email_queue_select
-from portal.db import insert_from_select
 
 log = logging.getLogger(__name__)
 
 EMAIL_CHANGE_UNCONFIRMED_LIMIT = timedelta(days=7)
 EMAIL_CHANGE_BATCH = 1000
+NO_REFUSAL = EmailChangeRequest.Reason.NO_REFUSAL
 
 def email_changes_apply_due(*, now=None, batch_size=EMAIL_CHANGE_BATCH, max_batches=None):
     """The 24-hour rule, for beat and `manage.py apply_due_email_changes`.
@@ -54,9 +52,6 @@ def email_changes_apply_due(*, now=None, batch_size=EMAIL_CHANGE_BATCH, max_batc
     return applied
 
 
-AUTO_APPLY_REASON = "24 hours without refusal"
-
-
 def _email_changes_apply_batch(due, *, now):
     """Apply locked requests [(id, user_id, new_email)] inside the caller's transaction.
 
@@ -83,37 +78,13 @@ def _email_changes_apply_batch(due, *, now):
     if ids:
         try:
             with transaction.atomic():
-                applied = _email_changes_apply_set(ids, now=now)
+                applied = email_changes_apply_set(ids, now=now, how=NO_REFUSAL)
         except IntegrityError:
             set_aside += ids
     for change in EmailChangeRequest.objects.select_related("user").filter(pk__in=set_aside):
-        if email_change_apply_or_abort(change, now=now, how=AUTO_APPLY_REASON):
+        if email_change_apply_or_abort(change, now=now, how=NO_REFUSAL):
             applied += 1
     return applied
-
-
-def _email_changes_apply_set(ids, *, now):
-    changes = EmailChangeRequest.objects.filter(pk__in=ids)
-    requests_of_user = changes.filter(user_id=OuterRef("pk"))
-    user_ids = changes.values("user_id")
-    # The notices and log lines read the old address from the requests, so they are
-    # written before the accounts change.
-    insert_from_select(SecurityEvent, {
-        "user_id": F("user_id"), "action": Value(SecurityEvent.Action.EMAIL_CHANGED),
-        "user_agent": Value(""), "created_at": Value(now, output_field=DateTimeField()),
-        "detail": JSONObject(old_email=F("old_email"), new_email=F("new_email"),
-                             how=Value(AUTO_APPLY_REASON)),
-    }, changes)
-    for address in ("old_email", "new_email"):
-        email_queue_select(template="email_changed", source=changes, user=F("user_id"),
-                           to=F(address), language=F("user__language"),
-                           context={"old_email": F("old_email"), "new_email": F("new_email")})
-    User.objects.filter(pk__in=user_ids).update(
-        email=Subquery(requests_of_user.values("new_email")[:1]),
-        email_confirmed_at=Subquery(requests_of_user.values("new_email_confirmed_at")[:1]),
-    )
-    return changes.update(state=EmailChangeRequest.State.DONE, decided_at=now,
-                          reason=AUTO_APPLY_REASON)
 
 
 def email_changes_abort_unconfirmed(*, now=None, batch_size=EMAIL_CHANGE_BATCH):
@@ -134,5 +105,5 @@ def email_changes_abort_unconfirmed(*, now=None, batch_size=EMAIL_CHANGE_BATCH):
                 return aborted
             for change in stale:
                 email_change_close(change, state=EmailChangeRequest.State.ABORTED, now=now,
-                                    reason="the new address was never confirmed", notify=True)
+                                    reason=EmailChangeRequest.Reason.UNCONFIRMED, notify=True)
                 aborted += 1

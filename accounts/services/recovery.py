@@ -146,7 +146,7 @@ def recovery_request_approve(*, recovery, staff_user, reason, request=None):
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=recovery.user_id)
         staff_may_manage(user=user, staff_user=staff_user)
-        if User.objects.filter(email__lower=recovery.new_email).exclude(pk=user.pk).exists():
+        if User.objects.email_in_use(recovery.new_email, exclude=user):
             raise EmailChangeError(_("The new address is used by another account."))
         if not _recovery_close(recovery, state=RecoveryRequest.State.APPROVED,
                                actor=staff_user, reason=reason):
@@ -155,7 +155,7 @@ def recovery_request_approve(*, recovery, staff_user, reason, request=None):
                                                     state=EmailChangeRequest.State.TODO).first()
         if pending:
             email_change_close(pending, state=EmailChangeRequest.State.ABORTED,
-                                now=timezone.now(), reason="account recovery approved",
+                                now=timezone.now(), reason=EmailChangeRequest.Reason.RECOVERY,
                                 actor=staff_user)
         old_email = user.email
         user.email = recovery.new_email

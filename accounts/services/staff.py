@@ -56,8 +56,10 @@ def email_change_staff_abort(*, change, staff_user, reason, request=None):
         change = EmailChangeRequest.objects.select_for_update().select_related("user").get(pk=change.pk)
         staff_may_manage(user=change.user, staff_user=staff_user)
         if not email_change_close(change, state=EmailChangeRequest.State.ABORTED,
-                                   now=timezone.now(), reason=f"support: {reason}",
-                                   request=request, actor=staff_user, notify=True):
+                                  now=timezone.now(),
+                                  reason=EmailChangeRequest.Reason.SUPPORT_ABORTED,
+                                  staff_note=reason, request=request, actor=staff_user,
+                                  notify=True):
             raise EmailChangeError(_("This request is no longer pending."))
     return change
 
@@ -69,8 +71,10 @@ def email_change_staff_apply(*, change, staff_user, reason, request=None):
         staff_may_manage(user=change.user, staff_user=staff_user)
         if not change.is_pending:
             raise EmailChangeError(_("This request is no longer pending."))
-        if not email_change_apply_or_abort(change, now=timezone.now(), request=request,
-                                            actor=staff_user, how=f"support: {reason}"):
-            raise EmailChangeError(_("The new address is now used by another account; the "
-                                     "request was aborted."))
+        applied = email_change_apply_or_abort(
+            change, now=timezone.now(), request=request, actor=staff_user,
+            how=EmailChangeRequest.Reason.SUPPORT_APPLIED, staff_note=reason)
+    if not applied:  # the abort and its notice are kept
+        raise EmailChangeError(_("The new address is now used by another account; the "
+                                 "request was aborted."))
     return change

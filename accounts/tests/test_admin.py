@@ -102,7 +102,8 @@ def test_an_agent_sees_email_changes_without_the_code_and_can_abort_one(
     with django_capture_on_commit_callbacks(execute=True):
         agent_client.post(url, {"reason": "customer called: typo"})
     change.refresh_from_db()
-    assert (change.state, change.reason) == ("aborted", "support: customer called: typo")
+    assert (change.state, change.reason, change.staff_note) == (
+        "aborted", "support_aborted", "customer called: typo")
     event = customer.security_events.get(action=SecurityEvent.Action.EMAIL_CHANGE_ABORTED)
     assert event.actor == support_agent
     assert any(m.to == [customer.email] and "cancelled" in m.subject
@@ -116,7 +117,9 @@ def test_an_agent_can_force_apply_an_email_change_with_a_reason(agent_client, su
     customer.refresh_from_db()
     assert customer.email == "moving@example.com"
     event = customer.security_events.get(action=SecurityEvent.Action.EMAIL_CHANGED)
-    assert event.actor == support_agent and event.detail["how"] == "support: identity checked by phone"
+    assert event.actor == support_agent and event.detail["how"] == "support_applied"
+    change.refresh_from_db()
+    assert (change.reason, change.staff_note) == ("support_applied", "identity checked by phone")
 
 
 def test_the_security_log_is_read_only(agent_client, customer):
