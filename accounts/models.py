@@ -1,6 +1,5 @@
 import logging
 import uuid
-from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -225,7 +226,7 @@ def password_reset_done(request):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     post_reset_login = False
-    success_url = "/reset/done/"
+    success_url = reverse_lazy("accounts:password-reset-complete")
 
     def form_valid(self, form):
         """The link was checked when this request began; another request with the same

@@ -79,7 +79,8 @@ def _send_code(change, code):
         template="email_change_code", to=change.old_email, user=change.user,
         context={"change": change},
         secrets={"code": code, "refuse_url": portal_url(
-            f"/account/email/refuse/{email_change_link_token(change, REFUSE_SALT)}/")},
+            reverse("accounts:email-change-refuse",
+                    args=[email_change_link_token(change, REFUSE_SALT)]))},
     )
 
 
@@ -129,7 +130,8 @@ def email_change_request(*, user, new_email, request=None):
                 language=user.language,
                 context={"change": change, "nic_handle": user.nic_handle},
                 secrets={"confirm_url": portal_url(
-                    f"/account/email/confirm/{email_change_link_token(change, CONFIRM_NEW_SALT)}/")},
+                    reverse("accounts:email-change-confirm-new",
+                            args=[email_change_link_token(change, CONFIRM_NEW_SALT)]))},
             )
     return change
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -35,7 +36,8 @@ RESET_LINKS_WINDOW = timedelta(hours=1)
 
 def password_reset_url(user):
     uid = urlsafe_base64_encode(force_bytes(user.pk))
-    return portal_url(f"/reset/{uid}/{default_token_generator.make_token(user)}/")
+    return portal_url(reverse("accounts:password-reset-confirm",
+                              args=[uid, default_token_generator.make_token(user)]))
 
 
 def _typed_login(login):

@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -91,7 +92,8 @@ def recovery_request_process(*, recovery_id):
             token = signing.dumps({"r": recovery.pk}, salt=RECOVERY_CANCEL_SALT)
             email_queue(template="recovery_notice", to=user.email, user=user,
                         context={"recovery": recovery},
-                        secrets={"cancel_url": portal_url(f"/account-recovery/cancel/{token}/")})
+                        secrets={"cancel_url": portal_url(
+                            reverse("accounts:account-recovery-cancel", args=[token]))})
         email_queue(template="recovery_received", to=recovery.new_email, user=None,
                     language=recovery.language or settings.LANGUAGE_CODE,
                     context={"nic_handle_given": recovery.nic_handle})

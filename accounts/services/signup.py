@@ -130,7 +130,8 @@ def account_send_confirmation(*, user):
         template="account_created",
         to=user.email,
         user=user,
-        secrets={"confirm_url": portal_url(f"/signup/confirm/{email_confirmation_token(user)}/")},
+        secrets={"confirm_url": portal_url(
+            reverse("accounts:confirm-email", args=[email_confirmation_token(user)]))},
     )
 
 
