@@ -3,7 +3,6 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -12,7 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts import services
+from accounts import selectors, services
 from accounts.forms import (
     CurrentPasswordChangeForm,
     EmailChangeForm,
@@ -88,13 +87,13 @@ class LoginView(auth_views.LoginView):
 @login_required
 def dashboard(request):
     return render(request, "accounts/dashboard.html",
-                  {"pending_change": services.email_change_pending(user=request.user)})
+                  {"pending_change": selectors.email_change_pending(user=request.user)})
 
 
 @login_required
 def profile(request):
     return render(request, "accounts/profile.html",
-                  {"pending_change": services.email_change_pending(user=request.user)})
+                  {"pending_change": selectors.email_change_pending(user=request.user)})
 
 
 @login_required
@@ -113,7 +112,7 @@ def profile_edit(request):
 
 @login_required
 def email_change(request):
-    pending = services.email_change_pending(user=request.user)
+    pending = selectors.email_change_pending(user=request.user)
     form = EmailChangeForm(request.POST or None, user=request.user, request=request)
     if request.method == "POST" and form.is_valid():
         try:
@@ -132,7 +131,7 @@ def email_change(request):
 
 
 def _pending_or_404(user):
-    pending = services.email_change_pending(user=user)
+    pending = selectors.email_change_pending(user=user)
     if pending is None:
         raise Http404("No pending email change")
     return pending
@@ -162,7 +161,7 @@ def email_change_cancel(request):
 
 @login_required
 def email_change_verify(request):
-    pending = services.email_change_pending(user=request.user)
+    pending = selectors.email_change_pending(user=request.user)
     if pending is None:
         messages.info(request, _("You have no pending email change."))
         return redirect("accounts:email-change")
@@ -259,8 +258,7 @@ def security(request):
         messages.success(request, _("Your password has been changed. Your other sessions "
                                     "have been logged out."))
         return redirect("accounts:security")
-    events = Paginator(request.user.security_events.select_related("actor"), 20).get_page(
-        request.GET.get("page"))
+    events = selectors.security_events(user=request.user, page=request.GET.get("page"))
     return render(request, "accounts/security.html", {"form": form, "events": events})
 
 

@@ -84,10 +84,6 @@ def _send_code(change, code):
     )
 
 
-def email_change_pending(*, user):
-    return EmailChangeRequest.objects.filter(user=user, state=EmailChangeRequest.State.TODO).first()
-
-
 def email_change_request(*, user, new_email, request=None):
     """1. Abort the customer's pending request, if any.
     2. Create the new one, due in 24 hours, with a fresh code (only its hash is kept).

@@ -7,7 +7,7 @@ import time_machine
 from django.core import mail
 from django.test import Client
 
-from accounts import services
+from accounts import selectors, services
 from accounts.models import EmailChangeRequest, SecurityEvent
 from conftest import PASSWORD, make_customer, run_at_once
 from notifications.models import OutboundEmail
@@ -177,11 +177,11 @@ def test_a_second_submit_of_the_right_code_says_the_request_is_no_longer_pending
 ):
     run_on_commit(ask, customer_client)
     code = code_from_mail()
-    read_before_the_first_applied = services.email_change_pending(user=customer)
+    read_before_the_first_applied = selectors.email_change_pending(user=customer)
     run_on_commit(customer_client.post, "/account/email/verify/", {"code": code})
     # The second submit (a double click) read the pending request before the first one
     # applied it.
-    with mock.patch.object(services, "email_change_pending",
+    with mock.patch.object(selectors, "email_change_pending",
                            return_value=read_before_the_first_applied):
         response = customer_client.post("/account/email/verify/", {"code": code})
     assert response.status_code == 302
