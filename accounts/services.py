@@ -533,7 +533,7 @@ def password_reset_request(*, login, request=None):
 
 
 def _enqueue_password_reset(attempt_id):
-    from notifications.tasks import send_password_reset_task
+    from accounts.tasks import send_password_reset_task
 
     try:
         send_password_reset_task.delay(attempt_id)

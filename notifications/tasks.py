@@ -22,25 +22,3 @@ def deliver_emails_task(email_ids):
 @shared_task
 def requeue_stale_emails_task():
     return services.email_requeue_stale()
-
-
-@shared_task
-def apply_due_email_changes_task():
-    """Primary-email changes nobody refused within 24 hours (and stale unconfirmed ones)."""
-    from accounts.services import email_changes_abort_unconfirmed, email_changes_apply_due
-
-    return {"applied": email_changes_apply_due(), "aborted": email_changes_abort_unconfirmed()}
-
-
-@shared_task(acks_late=True)
-def send_password_reset_task(attempt_id):
-    from accounts.services import password_reset_send
-
-    password_reset_send(attempt_id=attempt_id)
-
-
-@shared_task
-def requeue_password_resets_task():
-    from accounts.services import password_resets_requeue_stale
-
-    return password_resets_requeue_stale()

@@ -351,11 +351,11 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "requeue-password-resets": {
-        "task": "notifications.tasks.requeue_password_resets_task",
+        "task": "accounts.tasks.requeue_password_resets_task",
         "schedule": 60.0,
     },
     "apply-due-email-changes": {
-        "task": "notifications.tasks.apply_due_email_changes_task",
+        "task": "accounts.tasks.apply_due_email_changes_task",
         "schedule": 60.0,
     },
     "requeue-stale-emails": {

@@ -7,9 +7,9 @@ from django.core.management import call_command
 
 from accounts import services
 from accounts.models import EmailChangeRequest, SecurityEvent, User
+from accounts.tasks import apply_due_email_changes_task
 from conftest import make_customer, run_at_once
 from notifications.models import OutboundEmail
-from notifications.tasks import apply_due_email_changes_task
 
 T0 = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
 
