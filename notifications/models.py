@@ -1,3 +1,5 @@
+from typing import Any, Protocol
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -6,6 +8,15 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from notifications.secrets import secrets_mask
+
+
+class Recipient(Protocol):
+    """What the outbox reads of the customer an email goes to (settings.AUTH_USER_MODEL),
+    without importing the app that defines it. A kind's `switch` names another field."""
+
+    pk: Any
+    nic_handle: str
+    language: str
 
 
 class OutboundEmail(models.Model):

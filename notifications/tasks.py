@@ -1,13 +1,15 @@
+"""The outbox's Celery tasks: thin, they take ids and call notifications.delivery."""
+
 from celery import shared_task
 
-from notifications import services
+from notifications import delivery
 
 
-@shared_task(bind=True, max_retries=services.MAX_ATTEMPTS, acks_late=True)
+@shared_task(bind=True, max_retries=delivery.MAX_ATTEMPTS, acks_late=True)
 def deliver_email_task(self, email_id):
     try:
-        services.email_deliver(email_id=email_id)
-    except services.TemporaryDeliveryError as exc:
+        delivery.email_deliver(email_id=email_id)
+    except delivery.TemporaryDeliveryError as exc:
         raise self.retry(exc=exc, countdown=exc.retry_in.total_seconds()) from None
 
 
@@ -21,4 +23,4 @@ def deliver_emails_task(email_ids):
 
 @shared_task
 def requeue_stale_emails_task():
-    return services.email_requeue_stale()
+    return delivery.email_requeue_stale()

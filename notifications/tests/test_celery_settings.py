@@ -11,7 +11,7 @@ def test_tasks_travel_as_json_and_are_acknowledged_only_when_done():
 
 
 def test_a_task_has_soft_and_hard_time_limits_well_under_the_sending_timeout():
-    from notifications.services import SENDING_TIMEOUT
+    from notifications.delivery import SENDING_TIMEOUT
 
     assert 0 < app.conf.task_soft_time_limit < app.conf.task_time_limit
     assert app.conf.task_time_limit < SENDING_TIMEOUT.total_seconds()
@@ -25,7 +25,7 @@ def test_publishing_never_retries_or_waits_long_for_the_broker():
 
 
 def test_a_retry_waiting_in_a_worker_is_not_handed_to_another_one():
-    from notifications.services import MAX_RETRY_DELAY
+    from notifications.delivery import MAX_RETRY_DELAY
 
     visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
     assert visibility > MAX_RETRY_DELAY.total_seconds() + app.conf.task_time_limit

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from conftest import PASSWORD, signup_data
 from notifications.models import OutboundEmail
-from notifications.services import SENDING_TIMEOUT, STALE_AFTER, email_requeue_stale
+from notifications.delivery import SENDING_TIMEOUT, STALE_AFTER, email_requeue_stale
 from notifications.tasks import deliver_email_task
 from notifications.tests.live import wait_until
 

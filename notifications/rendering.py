@@ -1,0 +1,55 @@
+"""Emails rendered from their templates: `emails/<kind>.subject.txt`, `.txt`, `.html`."""
+
+import datetime
+from typing import Any, NamedTuple
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from notifications.models import OutboundEmail, Recipient
+
+
+class EmailParts(NamedTuple):
+    subject: str
+    text: str
+    html: str
+
+
+def email_context(*, user: Recipient | None, values: dict[str, Any]) -> dict[str, Any]:
+    """What every email template may use (the customer, their NIC handle, the site's
+    address), then the email's own values."""
+    return {
+        "user": user,
+        "nic_handle": user.nic_handle if user else "",
+        "base_url": settings.PORTAL_BASE_URL,
+        **values,
+    }
+
+
+def _render(template: str, suffix: str, context: dict[str, Any], *, text: bool) -> str:
+    return render_to_string(f"emails/{template}{suffix}", context,
+                            using="text" if text else None)
+
+
+def email_render(*, template: str, context: dict[str, Any], language: str) -> EmailParts:
+    """Subject, text and HTML of `emails/<template>.*`, rendered in `language`, with
+    times in UTC. The subject and the text part come from the "text" template engine,
+    which does not HTML-escape: a name with "<" or "&" reads as typed."""
+    with translation.override(language), timezone.override(datetime.timezone.utc):
+        subject = _render(template, ".subject.txt", context, text=True)
+        text = _render(template, ".txt", context, text=True)
+        html = _render(template, ".html", context, text=False)
+    return EmailParts(" ".join(subject.split()), text, html)
+
+
+def email_render_stored(email: OutboundEmail) -> OutboundEmail:
+    """Render a row queued in bulk, once, in its language, and keep the result."""
+    if email.is_rendered:
+        return email
+    email.subject, email.body_text, email.body_html = email_render(
+        template=email.kind, language=email.language,
+        context=email_context(user=email.user, values=email.context))
+    OutboundEmail.objects.filter(pk=email.pk).update(
+        subject=email.subject, body_text=email.body_text, body_html=email.body_html)
+    return email
