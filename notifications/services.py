@@ -18,7 +18,7 @@ from notifications.kinds import email_kind
 from notifications.models import OutboundEmail, Recipient
 from notifications.rendering import email_context, email_render, email_render_stored
 from notifications.secrets import secrets_seal
-from portal.db import insert_from_select
+from portal.db import insert_from_select_pks
 from portal.queueing import task_send_on_commit
 
 log = logging.getLogger(__name__)
@@ -69,23 +69,18 @@ def email_queue_select(*, template: str, source: QuerySet, user: Expression | F,
     `user`, `to` and `language` are expressions over the source rows (F("user_id")...),
     `context` a dict of them, stored as JSON: the worker renders each row when it
     delivers it (notifications.rendering.email_render_stored). One task message goes out
-    per BULK_TASK_SIZE rows once the transaction commits. Returns the new rows' ids.
-    Kinds that carry secrets cannot be queued this way."""
+    per BULK_TASK_SIZE rows once the transaction commits. Returns the new rows' ids, as
+    the INSERT returned them. Kinds that carry secrets cannot be queued this way."""
     if email_kind(template).secrets:
         raise ValueError(f"Email kind {template} carries secrets: queue it with email_queue")
-    now = timezone.now()
-    stamp = Value(now, output_field=DateTimeField())
-    written = insert_from_select(OutboundEmail, {
+    stamp = Value(timezone.now(), output_field=DateTimeField())
+    ids = insert_from_select_pks(OutboundEmail, {
         "user_id": user, "kind": Value(template), "to_address": to, "language": language,
         "subject": Value(""), "body_text": Value(""), "body_html": Value(""),
-        "context": JSONObject(**context), "status": Value(OutboundEmail.Status.QUEUED),
-        "attempts": Value(0), "last_error": Value(""), "created_at": stamp,
-        "next_attempt_at": stamp,
+        "context": JSONObject(**context), "sealed_secrets": Value(""),
+        "status": Value(OutboundEmail.Status.QUEUED), "attempts": Value(0),
+        "last_error": Value(""), "created_at": stamp, "next_attempt_at": stamp,
     }, source)
-    ids = list(OutboundEmail.objects.filter(kind=template, created_at=now, subject="")
-               .order_by("pk").values_list("pk", flat=True))
-    if len(ids) < written:
-        log.warning("Queued %d %s emails but found %d", written, template, len(ids))
     for start in range(0, len(ids), BULK_TASK_SIZE):
         task_send_on_commit(DELIVER_MANY_TASK, ids[start:start + BULK_TASK_SIZE])
     return ids

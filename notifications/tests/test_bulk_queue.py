@@ -1,0 +1,43 @@
+"""Emails queued in bulk (one INSERT ... SELECT, rendered later by the worker)."""
+
+from datetime import datetime, timezone
+from unittest import mock
+
+import pytest
+import time_machine
+from django.db.models import F, Value
+
+from accounts.models import User
+from notifications import services
+from notifications.models import OutboundEmail
+
+pytestmark = pytest.mark.django_db
+
+FROZEN = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
+
+
+def queue_bulk(users):
+    return services.email_queue_select(
+        template="email_changed", source=users, user=F("pk"), to=F("email"),
+        language=F("language"), context={"old_email": Value("before@example.org"),
+                                         "new_email": F("email")})
+
+
+def test_it_returns_the_ids_of_the_rows_it_wrote(customer, other_customer):
+    ids = queue_bulk(User.objects.filter(pk__in=[customer.pk, other_customer.pk]))
+    rows = OutboundEmail.objects.filter(kind="email_changed")
+    assert sorted(ids) == sorted(rows.values_list("pk", flat=True)) and len(ids) == 2
+    assert set(rows.values_list("to_address", flat=True)) == {customer.email, other_customer.email}
+
+
+def test_two_bulk_queues_in_the_same_instant_each_get_only_their_own_rows(
+    customer, other_customer, django_capture_on_commit_callbacks
+):
+    with mock.patch("portal.queueing.task_send") as send, \
+            django_capture_on_commit_callbacks(execute=True), \
+            time_machine.travel(FROZEN, tick=False):
+        first = queue_bulk(User.objects.filter(pk=customer.pk))
+        second = queue_bulk(User.objects.filter(pk=other_customer.pk))
+    assert len(first) == len(second) == 1 and set(first).isdisjoint(second)
+    handed_over = [email_id for call in send.call_args_list for email_id in call.args[1]]
+    assert sorted(handed_over) == sorted(first + second)
