@@ -41,9 +41,12 @@ class OutboundEmail(models.Model):
     subject = models.CharField(_("subject"), max_length=255)
     body_text = models.TextField(_("text body"))
     body_html = models.TextField(_("HTML body"), blank=True)
-    # Rows queued in bulk are rendered by the worker: until then subject and bodies are
-    # empty and this holds the template's variables (JSON).
+    # Rows queued in bulk are rendered by the worker: until then `rendered_at` is empty,
+    # so are the subject and bodies, and this holds the template's variables (JSON).
+    # Every other row is rendered when it is written.
     context = models.JSONField(_("template variables"), default=dict, blank=True)
+    rendered_at = models.DateTimeField(_("rendered"), null=True, blank=True,
+                                       default=timezone.now)
     # The codes and links this email carries, sealed (notifications.secrets) until the
     # worker sends it, then wiped. The subject and bodies above hold markers in their
     # place: nothing stored here grants access once the email is sent.
@@ -71,7 +74,7 @@ class OutboundEmail(models.Model):
 
     @property
     def is_rendered(self):
-        return bool(self.subject)
+        return self.rendered_at is not None
 
     @staticmethod
     def secret_mask():

@@ -44,12 +44,15 @@ def email_render(*, template: str, context: dict[str, Any], language: str) -> Em
 
 
 def email_render_stored(email: OutboundEmail) -> OutboundEmail:
-    """Render a row queued in bulk, once, in its language, and keep the result."""
+    """In the worker: render a row queued in bulk, once, in its language, and keep the
+    result with the moment it was rendered. A row already rendered is left as it is."""
     if email.is_rendered:
         return email
     email.subject, email.body_text, email.body_html = email_render(
         template=email.kind, language=email.language,
         context=email_context(user=email.user, values=email.context))
-    OutboundEmail.objects.filter(pk=email.pk).update(
-        subject=email.subject, body_text=email.body_text, body_html=email.body_html)
+    email.rendered_at = timezone.now()
+    OutboundEmail.objects.filter(pk=email.pk, rendered_at=None).update(
+        subject=email.subject, body_text=email.body_text, body_html=email.body_html,
+        rendered_at=email.rendered_at)
     return email

@@ -56,6 +56,7 @@ def email_queue(*, template: str, to: str, user: Recipient | None = None,
     email = OutboundEmail.objects.create(
         user=user, kind=template, to_address=to, language=language,
         subject=subject, body_text=text, body_html=html, sealed_secrets=sealed,
+        rendered_at=timezone.now(),
     )
     task_send_on_commit(DELIVER_TASK, email.pk)
     return email
@@ -78,6 +79,7 @@ def email_queue_select(*, template: str, source: QuerySet, user: Expression | F,
         "user_id": user, "kind": Value(template), "to_address": to, "language": language,
         "subject": Value(""), "body_text": Value(""), "body_html": Value(""),
         "context": JSONObject(**context), "sealed_secrets": Value(""),
+        "rendered_at": Value(None, output_field=DateTimeField()),
         "status": Value(OutboundEmail.Status.QUEUED), "attempts": Value(0),
         "last_error": Value(""), "created_at": stamp, "next_attempt_at": stamp,
     }, source)

@@ -5,10 +5,12 @@ from unittest import mock
 
 import pytest
 import time_machine
+from django.core import mail
 from django.db.models import F, Value
 
 from accounts.models import User
 from notifications import services
+from notifications.delivery import email_deliver
 from notifications.models import OutboundEmail
 
 pytestmark = pytest.mark.django_db
@@ -41,3 +43,20 @@ def test_two_bulk_queues_in_the_same_instant_each_get_only_their_own_rows(
     assert len(first) == len(second) == 1 and set(first).isdisjoint(second)
     handed_over = [email_id for call in send.call_args_list for email_id in call.args[1]]
     assert sorted(handed_over) == sorted(first + second)
+
+
+def test_a_bulk_row_is_unrendered_until_the_worker_renders_it_once(customer):
+    [email_id] = queue_bulk(User.objects.filter(pk=customer.pk))
+    row = OutboundEmail.objects.get(pk=email_id)
+    assert row.rendered_at is None and not row.is_rendered
+    email_deliver(email_id=email_id)
+    row.refresh_from_db()
+    assert row.rendered_at is not None and row.is_rendered
+    assert customer.nic_handle in row.subject and "before@example.org" in row.body_text
+    assert mail.outbox[0].subject == row.subject
+
+
+def test_an_email_queued_one_by_one_is_rendered_when_queued(customer):
+    row = services.email_queue(template="password_changed", to=customer.email, user=customer,
+                               context={"ip": "198.51.100.7", "how": "change"})
+    assert row.rendered_at is not None and row.is_rendered
