@@ -43,14 +43,38 @@ def email_render(*, template: str, context: dict[str, Any], language: str) -> Em
     return EmailParts(" ".join(subject.split()), text, html)
 
 
+def email_subject(email: OutboundEmail) -> str:
+    """The row's subject, rendered in memory (subject only) when the worker has not yet."""
+    if email.is_rendered:
+        return email.subject
+    context = email_context(user=email.user, values=email.context)
+    with translation.override(email.language), timezone.override(datetime.timezone.utc):
+        return " ".join(_render(email.kind, ".subject.txt", context, text=True).split())
+
+
+def email_parts(email: OutboundEmail) -> EmailParts:
+    """Subject, text and HTML of a row as it goes (or went) out: the stored ones, or for a
+    row queued in bulk that no worker has rendered yet, rendered now, in memory. Secrets
+    stay markers either way. Writes nothing."""
+    if email.is_rendered:
+        return EmailParts(email.subject, email.body_text, email.body_html)
+    return email_render(template=email.kind, language=email.language,
+                        context=email_context(user=email.user, values=email.context))
+
+
+def email_show(email: OutboundEmail) -> OutboundEmail:
+    """The row with its rendered parts in place, for a page to show (shown_text,
+    shown_html), never saved: only the worker stores a rendering (email_render_stored)."""
+    email.subject, email.body_text, email.body_html = email_parts(email)
+    return email
+
+
 def email_render_stored(email: OutboundEmail) -> OutboundEmail:
     """In the worker: render a row queued in bulk, once, in its language, and keep the
     result with the moment it was rendered. A row already rendered is left as it is."""
     if email.is_rendered:
         return email
-    email.subject, email.body_text, email.body_html = email_render(
-        template=email.kind, language=email.language,
-        context=email_context(user=email.user, values=email.context))
+    email.subject, email.body_text, email.body_html = email_parts(email)
     email.rendered_at = timezone.now()
     OutboundEmail.objects.filter(pk=email.pk, rendered_at=None).update(
         subject=email.subject, body_text=email.body_text, body_html=email.body_html,

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from notifications.delivery import DELIVER_MANY_TASK, DELIVER_TASK
 from notifications.kinds import email_kind
 from notifications.models import OutboundEmail, Recipient
-from notifications.rendering import email_context, email_render, email_render_stored
+from notifications.rendering import email_context, email_render
 from notifications.secrets import secrets_seal
 from portal.db import insert_from_select_pks
 from portal.queueing import task_send_on_commit
@@ -69,9 +69,10 @@ def email_queue_select(*, template: str, source: QuerySet, user: Expression | F,
 
     `user`, `to` and `language` are expressions over the source rows (F("user_id")...),
     `context` a dict of them, stored as JSON: the worker renders each row when it
-    delivers it (notifications.rendering.email_render_stored). One task message goes out
-    per BULK_TASK_SIZE rows once the transaction commits. Returns the new rows' ids, as
-    the INSERT returned them. Kinds that carry secrets cannot be queued this way."""
+    delivers it (notifications.rendering.email_render_stored); until then the history
+    and the admin render it in memory. One task message goes out per BULK_TASK_SIZE rows
+    once the transaction commits. Returns the new rows' ids, as the INSERT returned
+    them. Kinds that carry secrets cannot be queued this way."""
     if email_kind(template).secrets:
         raise ValueError(f"Email kind {template} carries secrets: queue it with email_queue")
     stamp = Value(timezone.now(), output_field=DateTimeField())
@@ -102,7 +103,6 @@ def email_resend(*, email: OutboundEmail) -> OutboundEmail:
     if email_kind(email.kind).secrets:
         raise ResendRefused(_("It carried a code or a link: the customer must ask for a "
                               "new one (or send a password reset link)."))
-    email_render_stored(email)
     if email.status == OutboundEmail.Status.FAILED:
         OutboundEmail.objects.filter(pk=email.pk, status=OutboundEmail.Status.FAILED).update(
             status=OutboundEmail.Status.QUEUED, attempts=0, next_attempt_at=timezone.now())
@@ -111,6 +111,6 @@ def email_resend(*, email: OutboundEmail) -> OutboundEmail:
         row = OutboundEmail.objects.create(
             user=email.user, kind=email.kind, to_address=email.to_address,
             language=email.language, subject=email.subject, body_text=email.body_text,
-            body_html=email.body_html)
+            body_html=email.body_html, context=email.context, rendered_at=email.rendered_at)
     task_send_on_commit(DELIVER_TASK, row.pk)
     return row

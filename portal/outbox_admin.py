@@ -15,7 +15,7 @@ from django.utils.translation import ngettext
 from accounts.models import SecurityEvent
 from accounts.security import security_log
 from notifications.models import OutboundEmail
-from notifications.rendering import email_render_stored
+from notifications.rendering import email_show
 from notifications.services import ResendRefused, email_resend
 from notifications.views import email_html_frame
 from portal.admin import PortalModelAdmin
@@ -23,7 +23,8 @@ from portal.admin import PortalModelAdmin
 
 class OutboundEmailAdmin(PortalModelAdmin):
     """The outbox: status, attempts and the last error; the body as the customer got it;
-    a resend action. Rows are never edited by hand."""
+    a resend action. Rows are never edited by hand, and looking at one writes nothing:
+    a row queued in bulk that no worker has rendered yet is rendered in memory."""
 
     list_display = ("created_at", "kind", "to_address", "user", "status", "attempts",
                     "sent_at", "error_summary")
@@ -45,6 +46,10 @@ class OutboundEmailAdmin(PortalModelAdmin):
         return [path("<path:object_id>/html/", self.admin_site.admin_view(self.html_view),
                      name="notifications_outboundemail_html"), *super().get_urls()]
 
+    def get_object(self, request, object_id, from_field=None):
+        email = super().get_object(request, object_id, from_field)
+        return None if email is None else email_show(email)
+
     def has_add_permission(self, request):
         return False
 
@@ -63,12 +68,10 @@ class OutboundEmailAdmin(PortalModelAdmin):
 
     @admin.display(description=gettext_lazy("text body"))
     def rendered_text(self, obj):
-        email_render_stored(obj)
         return format_html('<pre class="outbox-text-body">{}</pre>', obj.shown_text)
 
     @admin.display(description=gettext_lazy("HTML body"))
     def rendered_html(self, obj):
-        email_render_stored(obj)
         if not obj.body_html:
             return "—"
         # Shown in a sandboxed frame, from a URL of its own (html_view): nothing in the
@@ -82,7 +85,6 @@ class OutboundEmailAdmin(PortalModelAdmin):
         email = self.get_object(request, object_id)
         if email is None or not self.has_view_permission(request, email):
             raise Http404
-        email_render_stored(email)
         if not email.body_html:
             raise Http404
         return HttpResponse(email.shown_html)

@@ -1,4 +1,5 @@
-"""Emails queued in bulk (one INSERT ... SELECT, rendered later by the worker)."""
+"""Emails queued in bulk (one INSERT ... SELECT, rendered later by the worker): their ids,
+their delivery, and how the history and the admin show them before the worker has."""
 
 from datetime import datetime, timezone
 from unittest import mock
@@ -60,3 +61,46 @@ def test_an_email_queued_one_by_one_is_rendered_when_queued(customer):
     row = services.email_queue(template="password_changed", to=customer.email, user=customer,
                                context={"ip": "198.51.100.7", "how": "change"})
     assert row.rendered_at is not None and row.is_rendered
+
+
+def test_the_history_shows_the_subject_of_an_email_not_rendered_yet(customer_client, customer):
+    [email_id] = queue_bulk(User.objects.filter(pk=customer.pk))
+    page = customer_client.get("/account/emails/").content.decode()
+    assert f"The email address of {customer.nic_handle} has been changed" in page
+    detail = customer_client.get(f"/account/emails/{email_id}/").content.decode()
+    assert "before@example.org" in detail
+    html = customer_client.get(f"/account/emails/{email_id}/html/")
+    assert html.status_code == 200 and customer.nic_handle in html.content.decode()
+    row = OutboundEmail.objects.get(pk=email_id)
+    assert (row.subject, row.rendered_at) == ("", None)  # reading wrote nothing
+
+
+def test_the_history_shows_an_unrendered_email_in_the_customers_language(customer_client,
+                                                                          customer):
+    customer.language = "es"
+    customer.save()
+    queue_bulk(User.objects.filter(pk=customer.pk))
+    page = customer_client.get("/account/emails/").content.decode()
+    assert "ha cambiado" in page
+
+
+def test_opening_an_email_in_admin_writes_nothing(agent_client, customer):
+    [email_id] = queue_bulk(User.objects.filter(pk=customer.pk))
+    page = agent_client.get(f"/admin/notifications/outboundemail/{email_id}/change/")
+    assert page.status_code == 200 and "before@example.org" in page.content.decode()
+    html = agent_client.get(f"/admin/notifications/outboundemail/{email_id}/html/")
+    assert html.status_code == 200 and customer.nic_handle in html.content.decode()
+    row = OutboundEmail.objects.get(pk=email_id)
+    assert (row.subject, row.body_text, row.rendered_at) == ("", "", None)
+
+
+def test_resending_a_sent_bulk_email_copies_what_was_sent(agent_client, customer,
+                                                          django_capture_on_commit_callbacks):
+    [email_id] = queue_bulk(User.objects.filter(pk=customer.pk))
+    email_deliver(email_id=email_id)
+    with django_capture_on_commit_callbacks(execute=True):
+        agent_client.post("/admin/notifications/outboundemail/",
+                          {"action": "resend", "_selected_action": [email_id]})
+    first, copy = OutboundEmail.objects.filter(kind="email_changed").order_by("pk")
+    assert copy.status == "sent" and copy.subject == first.subject
+    assert [m.subject for m in mail.outbox] == [first.subject, first.subject]
