@@ -1,3 +1,5 @@
+from typing import Any, Protocol
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -6,6 +8,15 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from notifications.secrets import secrets_mask
+
+
+class Recipient(Protocol):
+    """What the outbox reads of the customer an email goes to (settings.AUTH_USER_MODEL),
+    without importing the app that defines it. A kind's `switch` names another field."""
+
+    pk: Any
+    nic_handle: str
+    language: str
 
 
 class OutboundEmail(models.Model):
@@ -30,9 +41,12 @@ class OutboundEmail(models.Model):
     subject = models.CharField(_("subject"), max_length=255)
     body_text = models.TextField(_("text body"))
     body_html = models.TextField(_("HTML body"), blank=True)
-    # Rows queued in bulk are rendered by the worker: until then subject and bodies are
-    # empty and this holds the template's variables (JSON).
+    # Rows queued in bulk are rendered by the worker: until then `rendered_at` is empty,
+    # so are the subject and bodies, and this holds the template's variables (JSON).
+    # Every other row is rendered when it is written.
     context = models.JSONField(_("template variables"), default=dict, blank=True)
+    rendered_at = models.DateTimeField(_("rendered"), null=True, blank=True,
+                                       default=timezone.now)
     # The codes and links this email carries, sealed (notifications.secrets) until the
     # worker sends it, then wiped. The subject and bodies above hold markers in their
     # place: nothing stored here grants access once the email is sent.
@@ -60,7 +74,7 @@ class OutboundEmail(models.Model):
 
     @property
     def is_rendered(self):
-        return bool(self.subject)
+        return self.rendered_at is not None
 
     @staticmethod
     def secret_mask():

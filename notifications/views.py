@@ -1,14 +1,11 @@
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from csp.decorators import csp
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
-from notifications.models import OutboundEmail
-
-EMAILS_PER_PAGE = 25
+from notifications.selectors import email_history, email_of
 
 # The HTML part of an email, under a policy of its own: its inline styles apply; nothing
 # else loads, runs or submits, even when opened outside the (sandboxed) frame that shows
@@ -29,29 +26,29 @@ def email_html_frame(view):
     return xframe_options_sameorigin(csp(EMAIL_HTML_POLICY)(view))
 
 
+def _email_or_404(request, email_id):
+    email = email_of(user=request.user, email_id=email_id)
+    if email is None:
+        raise Http404("No such email")
+    return email
+
+
 @login_required
 def email_list(request):
-    emails = (
-        OutboundEmail.objects.filter(user=request.user)
-        .only("pk", "created_at", "subject", "status")
-        .order_by("-created_at", "-pk")
-    )
-    page = Paginator(emails, EMAILS_PER_PAGE).get_page(request.GET.get("page"))
-    page.object_list = list(page.object_list)
+    page = email_history(user=request.user, page=request.GET.get("page"))
     return render(request, "notifications/email_list.html", {"page": page})
 
 
 @login_required
 def email_detail(request, email_id):
-    email = get_object_or_404(OutboundEmail, pk=email_id, user=request.user)
+    email = _email_or_404(request, email_id)
     return render(request, "notifications/email_detail.html", {"email": email})
 
 
 @login_required
 @email_html_frame
 def email_html(request, email_id):
-    email = get_object_or_404(OutboundEmail, pk=email_id, user=request.user)
-    html = email.shown_html
+    html = _email_or_404(request, email_id).shown_html
     if not html:
         raise Http404("This email has no HTML part")
     return HttpResponse(html)

@@ -1,20 +1,50 @@
 """Set-based helpers the ORM does not offer."""
 
-from django.db import connections, router
+from django.core.exceptions import EmptyResultSet
+from django.db import NotSupportedError, connections, router
 
 
-def insert_from_select(model, values, source):
+def _insert_from_select_sql(model, values, source):
+    """(database alias, INSERT ... SELECT statement, parameters), or None when `source`
+    cannot have a row (an empty `pk__in`, `.none()`)."""
+    names = list(values)
+    aliases = {f"_col{i}": expression for i, expression in enumerate(values.values())}
+    select = source.order_by().values(**aliases)
+    try:
+        sql, params = select.query.sql_with_params()
+    except EmptyResultSet:
+        return None
+    using = router.db_for_write(model)
+    quote = connections[using].ops.quote_name
+    columns = ", ".join(quote(model._meta.get_field(name).column) for name in names)
+    return using, f"INSERT INTO {quote(model._meta.db_table)} ({columns}) {sql}", params
+
+
+def insert_from_select(model, values, source) -> int:
     """INSERT INTO <model> (<columns>) SELECT <expressions> FROM <source>, in one statement.
 
     `values` maps the model's field names to expressions evaluated on the rows of the
     queryset `source` (F(), Value(), JSONObject()...). Returns the number of rows written."""
-    names = list(values)
-    aliases = {f"_col{i}": expression for i, expression in enumerate(values.values())}
-    select = source.order_by().values(**aliases)
-    sql, params = select.query.sql_with_params()
-    using = router.db_for_write(model)
-    quote = connections[using].ops.quote_name
-    columns = ", ".join(quote(model._meta.get_field(name).column) for name in names)
+    statement = _insert_from_select_sql(model, values, source)
+    if statement is None:
+        return 0
+    using, sql, params = statement
     with connections[using].cursor() as cursor:
-        cursor.execute(f"INSERT INTO {quote(model._meta.db_table)} ({columns}) {sql}", params)
+        cursor.execute(sql, params)
         return cursor.rowcount
+
+
+def insert_from_select_pks(model, values, source) -> list:
+    """As insert_from_select, and return the primary keys of the rows written, in order,
+    from the INSERT itself (`... RETURNING <pk>`: PostgreSQL, SQLite 3.35 and later)."""
+    statement = _insert_from_select_sql(model, values, source)
+    if statement is None:
+        return []
+    using, sql, params = statement
+    connection = connections[using]
+    if not connection.features.can_return_rows_from_bulk_insert:
+        raise NotSupportedError(f"{connection.display_name} cannot return the rows it inserts")
+    pk = connection.ops.quote_name(model._meta.pk.column)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING {pk}", params)
+        return sorted(row[0] for row in cursor.fetchall())

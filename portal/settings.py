@@ -147,7 +147,7 @@ TEMPLATES = [
         },
     },
     {
-        # Plain-text emails and subjects (notifications.services.email_render): the same
+        # Plain-text emails and subjects (notifications.rendering.email_render): the same
         # templates folder, without HTML escaping.
         "NAME": "text",
         "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -340,7 +340,7 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_IGNORE_RESULT = True
 # A task is acknowledged when it ends, and handed back to the broker when its worker
 # process dies; each worker reserves one task at a time. The hard time limit also bounds
-# how long a row can legitimately stay `sending` (see notifications.services).
+# how long a row can legitimately stay `sending` (see notifications.delivery).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -351,11 +351,11 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "requeue-password-resets": {
-        "task": "notifications.tasks.requeue_password_resets_task",
+        "task": "accounts.tasks.requeue_password_resets_task",
         "schedule": 60.0,
     },
     "apply-due-email-changes": {
-        "task": "notifications.tasks.apply_due_email_changes_task",
+        "task": "accounts.tasks.apply_due_email_changes_task",
         "schedule": 60.0,
     },
     "requeue-stale-emails": {
@@ -373,7 +373,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # First delay before an email is tried again after SMTP failed (doubled at each attempt,
-# capped at an hour; see notifications.services).
+# capped at an hour; see notifications.delivery).
 EMAIL_RETRY_BASE_DELAY = envint("EMAIL_RETRY_BASE_DELAY", 30, minimum=1, maximum=3600)
 
 LOGGING = {

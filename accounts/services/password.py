@@ -22,6 +22,7 @@ from accounts.security import security_log
 from accounts.services.common import rate_limit
 from notifications.services import email_queue
 from portal.links import portal_url
+from portal.queueing import task_send, task_send_on_commit
 from portal.requestinfo import client_ip, user_agent
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ RESET_LIMIT_PER_LOGIN = (3, 3600)    # three requests an hour for one login as t
 RESET_LIMIT_PER_IP = (20, 3600)
 RESET_LINKS_PER_ACCOUNT = 3          # links an account receives in RESET_LINKS_WINDOW
 RESET_LINKS_WINDOW = timedelta(hours=1)
+RESET_TASK = "accounts.tasks.send_password_reset_task"
 
 
 
@@ -63,18 +65,8 @@ def password_reset_request(*, login, request=None):
         attempt = PasswordResetAttempt.objects.create(
             login=_typed_login(login), ip_address=client_ip(request),
             user_agent=user_agent(request))
-        transaction.on_commit(lambda: _enqueue_password_reset(attempt.pk))
+        task_send_on_commit(RESET_TASK, attempt.pk)
     return attempt
-
-
-def _enqueue_password_reset(attempt_id):
-    from notifications.tasks import send_password_reset_task
-
-    try:
-        send_password_reset_task.delay(attempt_id)
-    except Exception:
-        log.warning("Could not enqueue reset request %s; the re-queue job will", attempt_id,
-                    exc_info=True)
 
 
 def password_reset_send(*, attempt_id):
@@ -124,7 +116,7 @@ def password_resets_requeue_stale(*, now=None):
         created_at__gt=now - timedelta(hours=1),
     ).values_list("pk", flat=True)[:500]
     for attempt_id in stale:
-        _enqueue_password_reset(attempt_id)
+        task_send(RESET_TASK, attempt_id)
     return len(stale)
 
 

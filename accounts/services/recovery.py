@@ -22,6 +22,7 @@ from accounts.services.email_change import email_change_close
 from accounts.services.password import password_reset_url
 from notifications.services import email_queue
 from portal.links import portal_url
+from portal.queueing import task_send, task_send_on_commit
 from portal.requestinfo import client_ip
 from portal.text import normalise_email
 
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 RECOVERY_LIMIT_PER_IP = (5, 3600)
 RECOVERY_CANCEL_SALT = "accounts.recovery.cancel"
 RECOVERY_REQUEUE_AFTER = timedelta(minutes=2)
+RECOVERY_TASK = "accounts.tasks.process_recovery_request_task"
 RECOVERY_REQUEUE_WITHIN = timedelta(days=1)
 
 
@@ -51,18 +53,8 @@ def recovery_request_create(*, nic_handle, new_email, message, request=None):
             message=message, ip_address=client_ip(request),
             language=translation.get_language() or settings.LANGUAGE_CODE,
         )
-        transaction.on_commit(lambda: _enqueue_recovery(recovery.pk))
+        task_send_on_commit(RECOVERY_TASK, recovery.pk)
     return recovery
-
-
-def _enqueue_recovery(recovery_id):
-    from notifications.tasks import process_recovery_request_task
-
-    try:
-        process_recovery_request_task.delay(recovery_id)
-    except Exception:
-        log.warning("Could not enqueue recovery request %s; the re-queue job will",
-                    recovery_id, exc_info=True)
 
 
 def recovery_request_process(*, recovery_id):
@@ -109,7 +101,7 @@ def recovery_requests_requeue_stale(*, now=None):
         created_at__gt=now - RECOVERY_REQUEUE_WITHIN,
     ).values_list("pk", flat=True)[:500]
     for recovery_id in stale:
-        _enqueue_recovery(recovery_id)
+        task_send(RECOVERY_TASK, recovery_id)
     return len(stale)
 
 

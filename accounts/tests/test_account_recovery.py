@@ -138,7 +138,7 @@ def test_a_request_is_processed_once(customer, send, django_capture_on_commit_ca
 def test_a_request_the_broker_lost_is_processed_by_the_requeue_job(
     customer, client, django_capture_on_commit_callbacks
 ):
-    from notifications.tasks import requeue_password_resets_task
+    from accounts.tasks import requeue_password_resets_task
 
     with django_capture_on_commit_callbacks(execute=False):
         client.post("/account-recovery/", {"nic_handle": customer.nic_handle,

@@ -5,7 +5,7 @@ from django.db import connection
 
 from conftest import require
 from notifications.tests.live import (
-    CeleryWorker, RedisServer, SmtpSink, database_url, publishing_to,
+    CeleryWorker, RedisServer, SmtpSink, database_url, publishing_to, wait_until,
 )
 
 
@@ -26,6 +26,13 @@ class LiveServices:
                               **env)
         self.workers.append(worker)
         return worker
+
+    def wait_settled(self, timeout=60):
+        """Until nothing is in flight: the broker holds no task message and every worker
+        has ended each task it received. Only then can a test say that no second copy
+        of an email is on its way."""
+        wait_until(lambda: self.redis.pending() == 0 and all(w.idle() for w in self.workers),
+                   timeout=timeout, what="the broker and the workers to have nothing left")
 
     def close(self):
         for service in [*self.workers, self.sink]:

@@ -5,6 +5,7 @@ or kill them without touching the shared ones that .ci/run starts.
 Every process is started in its own process group and ended by that group's id."""
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -14,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
+import redis
 from django.conf import settings
 from kombu import pools
 
@@ -115,6 +117,18 @@ class RedisServer(Service):
         super().stop(**kwargs)
         wait_until(lambda: not port_open(self.port), timeout=10, what="redis-server to stop")
 
+    def pending(self):
+        """Task messages this broker still holds: waiting in a queue, or handed to a
+        worker and not yet acknowledged (an ETA retry, a task running). The tasks are
+        acknowledged when done (acks_late), so 0 means none is in flight."""
+        client = redis.Redis.from_url(self.url, socket_timeout=5)
+        try:
+            queued = sum(client.llen(key) for key in client.scan_iter("celery*")
+                         if client.type(key) == b"list")
+            return queued + client.hlen("unacked")
+        finally:
+            client.close()
+
     def freeze(self):
         """SIGSTOP: the port still accepts connections, nothing answers."""
         self.signal(signal.SIGSTOP)
@@ -171,6 +185,9 @@ def database_url(settings_dict):
     return f"postgres://{credentials}{host}:{port}/{quote(str(name), safe='')}"
 
 
+TASK_EVENT = re.compile(r"Task (?P<task>[\w.]+)\[[0-9a-f-]+\] (?P<event>received|succeeded|retry|raised)")
+
+
 class CeleryWorker(Service):
     """`celery -A portal worker` with the real settings (not the test settings), on the
     given database, broker and SMTP port."""
@@ -207,10 +224,23 @@ class CeleryWorker(Service):
                    timeout=60, what=f"{self.name} to be ready")
         assert self.running, self.log()[-3000:]
 
+    def task_events(self, task="notifications.tasks.deliver_email_task"):
+        """{"received": n, "succeeded": n, "retry": n, "raised": n} from this worker's log."""
+        counts = dict.fromkeys(("received", "succeeded", "retry", "raised"), 0)
+        for match in TASK_EVENT.finditer(self.log()):
+            if match["task"] == task:
+                counts[match["event"]] += 1
+        return counts
+
     def deliveries_done(self):
-        """How many delivery tasks this worker has finished, whatever they did."""
-        return sum(1 for line in self.log().splitlines()
-                   if "tasks.deliver_email_task[" in line and " succeeded in " in line)
+        """How many delivery tasks this worker has finished and acknowledged as done."""
+        return self.task_events()["succeeded"]
+
+    def idle(self):
+        """Every delivery task this worker received has ended: sent, put off for a retry
+        (a new message), or failed."""
+        events = self.task_events()
+        return events["received"] == events["succeeded"] + events["retry"] + events["raised"]
 
 
 @contextmanager

@@ -2,7 +2,8 @@ import pytest
 from django.core import mail
 
 from notifications.models import OutboundEmail
-from notifications.services import email_deliver, email_queue
+from notifications.delivery import email_deliver
+from notifications.services import email_queue
 
 pytestmark = pytest.mark.django_db
 

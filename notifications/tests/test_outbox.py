@@ -7,10 +7,12 @@ from django.core import mail
 from django.db import transaction
 from django.utils import timezone
 
-from notifications import services
+from notifications import delivery, services
+from notifications.delivery import DELIVER_TASK, email_deliver, email_requeue_stale
 from notifications.kinds import email_kinds
 from notifications.models import OutboundEmail
-from notifications.services import email_deliver, email_queue, email_requeue_stale
+from notifications.rendering import email_render
+from notifications.services import email_queue
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +55,7 @@ def test_a_temporary_smtp_failure_keeps_the_row_queued_with_back_off(customer):
     row = queue_welcome(customer)
     with mock.patch("django.core.mail.EmailMultiAlternatives.send",
                     side_effect=smtplib.SMTPConnectError(421, "try later")):
-        with pytest.raises(services.TemporaryDeliveryError) as caught:
+        with pytest.raises(delivery.TemporaryDeliveryError) as caught:
             email_deliver(email_id=row.pk)
     assert caught.value.retry_in == timedelta(seconds=30)
     row.refresh_from_db()
@@ -74,7 +76,7 @@ def test_a_permanent_smtp_refusal_fails_the_row_at_once(customer):
 
 def test_the_row_fails_after_the_last_attempt(customer):
     row = queue_welcome(customer)
-    OutboundEmail.objects.filter(pk=row.pk).update(attempts=services.MAX_ATTEMPTS - 1)
+    OutboundEmail.objects.filter(pk=row.pk).update(attempts=delivery.MAX_ATTEMPTS - 1)
     with mock.patch("django.core.mail.EmailMultiAlternatives.send",
                     side_effect=ConnectionRefusedError("refused")):
         email_deliver(email_id=row.pk)
@@ -84,22 +86,22 @@ def test_the_row_fails_after_the_last_attempt(customer):
 
 
 def test_back_off_doubles_and_is_capped():
-    delays = [services.retry_delay(n).total_seconds() for n in (1, 2, 3, 4, 20)]
+    delays = [delivery.retry_delay(n).total_seconds() for n in (1, 2, 3, 4, 20)]
     assert delays == [30, 60, 120, 240, 3600]
 
 
 def test_the_requeue_job_hands_back_rows_the_broker_lost(customer):
     row = queue_welcome(customer)
     later = timezone.now() + timedelta(minutes=6)
-    with mock.patch("notifications.services._enqueue") as enqueue:
+    with mock.patch("notifications.delivery.task_send") as enqueue:
         assert email_requeue_stale(now=later) == 1
         assert email_requeue_stale(now=later) == 0
-    enqueue.assert_called_once_with(row.pk)
+    enqueue.assert_called_once_with(DELIVER_TASK, row.pk)
 
 
 def test_the_requeue_job_leaves_fresh_rows_alone(customer):
     queue_welcome(customer)
-    with mock.patch("notifications.services._enqueue") as enqueue:
+    with mock.patch("notifications.delivery.task_send") as enqueue:
         assert email_requeue_stale(now=timezone.now() + timedelta(minutes=1)) == 0
     enqueue.assert_not_called()
 
@@ -108,9 +110,9 @@ def test_the_requeue_job_rescues_a_row_whose_worker_died(customer):
     row = queue_welcome(customer)
     OutboundEmail.objects.filter(pk=row.pk).update(
         status=OutboundEmail.Status.SENDING, claimed_at=timezone.now(), attempts=1)
-    with mock.patch("notifications.services._enqueue") as enqueue:
+    with mock.patch("notifications.delivery.task_send") as enqueue:
         assert email_requeue_stale(now=timezone.now() + timedelta(minutes=16)) == 1
-    enqueue.assert_called_once_with(row.pk)
+    enqueue.assert_called_once_with(DELIVER_TASK, row.pk)
     row.refresh_from_db()
     assert row.status == OutboundEmail.Status.QUEUED
 
@@ -138,7 +140,7 @@ def send_failing_with(row, error):
     with mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=error):
         try:
             email_deliver(email_id=row.pk)
-        except services.TemporaryDeliveryError:
+        except delivery.TemporaryDeliveryError:
             pass
     row.refresh_from_db()
     return row
@@ -178,7 +180,7 @@ def test_the_message_id_stays_the_same_across_attempts(customer):
 
 def test_the_back_off_starts_from_the_configured_delay(settings):
     settings.EMAIL_RETRY_BASE_DELAY = 1
-    assert [services.retry_delay(n).total_seconds() for n in (1, 2, 3, 13)] == [1, 2, 4, 3600]
+    assert [delivery.retry_delay(n).total_seconds() for n in (1, 2, 3, 13)] == [1, 2, 4, 3600]
 
 
 def test_the_task_asks_celery_to_retry_after_the_back_off(customer):
@@ -199,20 +201,20 @@ def test_the_requeue_job_fails_a_row_that_lost_its_worker_on_its_last_attempt(cu
     row = queue_welcome(customer)
     OutboundEmail.objects.filter(pk=row.pk).update(
         status=OutboundEmail.Status.SENDING, claimed_at=timezone.now(),
-        attempts=services.MAX_ATTEMPTS)
-    with mock.patch("notifications.services._enqueue") as enqueue:
+        attempts=delivery.MAX_ATTEMPTS)
+    with mock.patch("notifications.delivery.task_send") as enqueue:
         assert email_requeue_stale(now=timezone.now() + timedelta(minutes=6)) == 0
     enqueue.assert_not_called()
     row.refresh_from_db()
     assert row.status == OutboundEmail.Status.FAILED
-    assert row.last_error == services.WORKER_LOST
+    assert row.last_error == delivery.WORKER_LOST
 
 
 def test_the_requeue_job_leaves_a_row_being_sent_alone(customer):
     row = queue_welcome(customer)
     OutboundEmail.objects.filter(pk=row.pk).update(
         status=OutboundEmail.Status.SENDING, claimed_at=timezone.now(), attempts=1)
-    with mock.patch("notifications.services._enqueue") as enqueue:
+    with mock.patch("notifications.delivery.task_send") as enqueue:
         assert email_requeue_stale(now=timezone.now() + timedelta(minutes=2)) == 0
     enqueue.assert_not_called()
     row.refresh_from_db()
@@ -222,7 +224,7 @@ def test_the_requeue_job_leaves_a_row_being_sent_alone(customer):
 def test_a_sent_row_is_never_sent_again_by_a_late_duplicate_task(customer):
     row = queue_welcome(customer)
     email_deliver(email_id=row.pk)
-    with mock.patch("notifications.services._enqueue"):
+    with mock.patch("notifications.delivery.task_send"):
         email_requeue_stale(now=timezone.now() + timedelta(days=1))
     assert email_deliver(email_id=row.pk) is False
     assert len(mail.outbox) == 1
@@ -234,7 +236,7 @@ def test_emails_are_dated_in_utc_whatever_the_active_time_zone(customer):
 
     when = datetime(2026, 11, 27, 17, 5, tzinfo=dt_timezone.utc)
     with timezone.override("Asia/Tokyo"):
-        _subject, text, _html = services.email_render(
+        _subject, text, _html = email_render(
             template="login_notification", language="en",
             context={"user": customer, "nic_handle": customer.nic_handle, "when": when,
                      "ip_address": "", "browser": "", "system": ""})
@@ -264,6 +266,6 @@ def test_security_emails_can_never_be_switched_off(customer):
 def test_the_requeue_job_stops_at_the_first_row_the_broker_refuses(customer):
     for _ in range(3):
         queue_welcome(customer)
-    with mock.patch("notifications.services._enqueue", return_value=False) as enqueue:
+    with mock.patch("notifications.delivery.task_send", return_value=False) as enqueue:
         assert email_requeue_stale(now=timezone.now() + timedelta(minutes=6)) == 0
     assert enqueue.call_count == 1

@@ -15,7 +15,7 @@ from django.test import Client
 
 from accounts.models import User
 from conftest import PASSWORD
-from notifications import services
+from notifications import delivery, services
 from notifications.kinds import UnknownEmailKind, email_kind, email_kinds
 from notifications.models import OutboundEmail
 from notifications.secrets import secrets_open
@@ -163,7 +163,7 @@ def test_the_worker_puts_the_secret_in_the_message_and_wipes_its_sealed_copy(cus
                                context={"valid_minutes": 60},
                                secrets={"reset_url": "http://portal.test/reset/MQ/abc-123/"})
     assert "abc-123" not in row.body_text + row.body_html and row.sealed_secrets
-    services.email_deliver(email_id=row.pk)
+    delivery.email_deliver(email_id=row.pk)
     message = mail.outbox[-1]
     assert "http://portal.test/reset/MQ/abc-123/" in message.body
     assert 'href="http://portal.test/reset/MQ/abc-123/"' in message.alternatives[0][0]
@@ -175,7 +175,7 @@ def test_a_secret_is_html_escaped_in_the_html_part_only(customer):
     row = services.email_queue(template="password_reset", to=customer.email, user=customer,
                                context={"valid_minutes": 60},
                                secrets={"reset_url": "http://portal.test/reset/?a=1&b=2"})
-    services.email_deliver(email_id=row.pk)
+    delivery.email_deliver(email_id=row.pk)
     message = mail.outbox[-1]
     assert "http://portal.test/reset/?a=1&b=2" in message.body
     assert "http://portal.test/reset/?a=1&amp;b=2" in message.alternatives[0][0]
@@ -192,7 +192,7 @@ def test_an_email_that_fails_for_good_loses_its_sealed_secrets(customer, monkeyp
         raise smtplib.SMTPRecipientsRefused({customer.email: (550, b"no such user")})
 
     monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", refuse)
-    services.email_deliver(email_id=row.pk)
+    delivery.email_deliver(email_id=row.pk)
     row.refresh_from_db()
     assert row.status == "failed" and row.sealed_secrets == ""
 
@@ -203,7 +203,7 @@ def test_secrets_sealed_under_another_key_fail_the_email_with_a_reason(customer,
                                secrets={"reset_url": "http://portal.test/reset/MQ/abc/"})
     settings.SECRET_KEY = "a-completely-different-secret-key-for-this-test"
     settings.SECRET_KEY_FALLBACKS = []
-    services.email_deliver(email_id=row.pk)
+    delivery.email_deliver(email_id=row.pk)
     row.refresh_from_db()
     assert row.status == "failed" and "SECRET_KEY" in row.last_error
     assert not mail.outbox
@@ -216,7 +216,7 @@ def test_a_rotated_key_still_opens_what_the_previous_key_sealed(customer, settin
                                secrets={"reset_url": "http://portal.test/reset/MQ/abc/"})
     settings.SECRET_KEY = "the-new-secret-key-after-a-rotation-0123456789"
     settings.SECRET_KEY_FALLBACKS = [old_key]
-    services.email_deliver(email_id=row.pk)
+    delivery.email_deliver(email_id=row.pk)
     assert "http://portal.test/reset/MQ/abc/" in mail.outbox[-1].body
 
 

@@ -15,7 +15,8 @@ from django.urls import reverse
 from accounts.models import SecurityEvent, User
 from billing.services import invoice_mark_paid
 from billing.tests.conftest import catalogue_product, place_order
-from notifications.services import email_deliver, email_queue
+from notifications.delivery import email_deliver
+from notifications.services import email_queue
 from portal.admin import PortalModelAdmin
 
 pytestmark = pytest.mark.django_db

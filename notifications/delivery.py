@@ -1,0 +1,190 @@
+"""The outbox's delivery: send a row once, retry what SMTP put off, re-queue what got stuck.
+
+What "once" means here. A worker claims a row (queued -> sending) with a conditional
+UPDATE before it talks to SMTP, so two workers never send the same row and a duplicate
+task message finds nothing to do. SMTP itself leaves one gap no client can close: when
+the server has accepted the message but the worker dies (or the database is unreachable)
+before the row is marked sent, the row stays `sending`. The re-queue job hands it back
+after SENDING_TIMEOUT and it goes out again, with the same Message-ID so that receiving
+servers and mail clients can fold the copy. That is a deliberate choice of at-least-once
+over at-most-once: a lost security notice is worse than a rare duplicate.
+"""
+
+import logging
+import smtplib
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db.models import F
+from django.utils import timezone
+
+from notifications.models import OutboundEmail
+from notifications.rendering import email_render_stored
+from notifications.secrets import UnreadableSecrets, secrets_fill
+from portal.queueing import task_send
+
+log = logging.getLogger(__name__)
+
+DELIVER_TASK = "notifications.tasks.deliver_email_task"
+DELIVER_MANY_TASK = "notifications.tasks.deliver_emails_task"
+
+MAX_ATTEMPTS = 8
+MAX_RETRY_DELAY = timedelta(hours=1)
+# A queued row this long overdue never reached a worker (broker down at commit, or the
+# task message was lost).
+STALE_AFTER = timedelta(minutes=5)
+# Well past the task's hard time limit (CELERY_TASK_TIME_LIMIT, 90 s): a row `sending`
+# for longer has no live worker behind it.
+SENDING_TIMEOUT = timedelta(minutes=5)
+REQUEUE_BATCH = 500
+
+WORKER_LOST = "The worker delivering this email stopped before recording the outcome."
+
+
+class TemporaryDeliveryError(Exception):
+    """SMTP said "try later" (or could not be reached); the row stays queued."""
+
+    def __init__(self, message: str, *, retry_in: timedelta):
+        super().__init__(message)
+        self.retry_in = retry_in
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential back-off after `attempts` failed tries: the base delay
+    (EMAIL_RETRY_BASE_DELAY, 30 s), then twice as long each time, at most an hour."""
+    seconds = settings.EMAIL_RETRY_BASE_DELAY * 2 ** max(attempts - 1, 0)
+    return min(timedelta(seconds=seconds), MAX_RETRY_DELAY)
+
+
+def email_deliver(*, email_id: int) -> bool:
+    """1. Claim the row (queued -> sending, one more attempt); stop if another worker has
+       it or it is already done.
+    2. Render it if it was queued in bulk, and keep the rendering.
+    3. Send it over the configured backend, with its stable Message-ID.
+    4. Mark it sent; or record the error and either fail it for good (the server refused
+       this recipient or this message with a 5xx, or this was the last attempt) or put
+       it back in the queue with a back-off, raising TemporaryDeliveryError so that the
+       task retries then.
+    Returns False when there was nothing to claim."""
+    claimed = OutboundEmail.objects.filter(
+        pk=email_id, status=OutboundEmail.Status.QUEUED
+    ).update(status=OutboundEmail.Status.SENDING, claimed_at=timezone.now(),
+             attempts=F("attempts") + 1)
+    if not claimed:
+        return False
+    email = OutboundEmail.objects.select_related("user").get(pk=email_id)
+    email_render_stored(email)
+    try:
+        _message(email).send()
+    except Exception as exc:  # whatever went wrong, the row must leave `sending`
+        permanent, error = describe_failure(exc)
+        _record_failure(email, error, permanent=permanent)
+    else:
+        OutboundEmail.objects.filter(pk=email.pk).update(
+            status=OutboundEmail.Status.SENT, sent_at=timezone.now(), last_error="",
+            sealed_secrets="",
+        )
+    return True
+
+
+def _message(email: OutboundEmail) -> EmailMultiAlternatives:
+    """The message as it goes out: the stored bodies, with the secrets put back in
+    place of their markers (in memory only)."""
+    text, html = email.body_text, email.body_html
+    if email.sealed_secrets:
+        text = secrets_fill(text, email.sealed_secrets, html=False)
+        html = secrets_fill(html, email.sealed_secrets, html=True)
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=text,
+        to=[email.to_address],
+        headers={"Message-ID": email.message_id},
+    )
+    if html:
+        message.attach_alternative(html, "text/html")
+    return message
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+
+
+def describe_failure(exc: Exception) -> tuple[bool, str]:
+    """(permanent, description) of an exception raised while sending. Only a 5xx about
+    the recipient (RCPT) or the message itself (DATA) is permanent: a 5xx about our login
+    or sender address is a configuration problem that staff can fix before the last
+    attempt, and everything else (refused connection, timeout, 4xx) is temporary."""
+    if isinstance(exc, UnreadableSecrets):
+        return True, "The code or link of this email can no longer be opened (SECRET_KEY changed)."
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        refusals = [(address, code, _text(reply)) for address, (code, reply)
+                    in exc.recipients.items()]
+        permanent = bool(refusals) and all(500 <= code < 600 for _a, code, _r in refusals)
+        detail = "; ".join(f"{address}: {code} {reply}" for address, code, reply in refusals)
+        return permanent, f"Recipient refused: {detail}"
+    if isinstance(exc, smtplib.SMTPDataError):
+        return (500 <= exc.smtp_code < 600,
+                f"Message refused: {exc.smtp_code} {_text(exc.smtp_error)}")
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return False, f"{type(exc).__name__}: {exc.smtp_code} {_text(exc.smtp_error)}"
+    return False, f"{type(exc).__name__}: {exc}"
+
+
+def _record_failure(email: OutboundEmail, error: str, *, permanent: bool) -> None:
+    if permanent or email.attempts >= MAX_ATTEMPTS:
+        OutboundEmail.objects.filter(pk=email.pk).update(
+            status=OutboundEmail.Status.FAILED, last_error=error, sealed_secrets=""
+        )
+        log.error("Email %s failed for good after %s attempt(s): %s",
+                  email.pk, email.attempts, error)
+        return
+    delay = retry_delay(email.attempts)
+    OutboundEmail.objects.filter(pk=email.pk).update(
+        status=OutboundEmail.Status.QUEUED, last_error=error,
+        next_attempt_at=timezone.now() + delay,
+    )
+    log.warning("Email %s not sent (attempt %s), next try in %s: %s",
+                email.pk, email.attempts, delay, error)
+    raise TemporaryDeliveryError(error, retry_in=delay)
+
+
+def email_requeue_stale(*, now: datetime | None = None) -> int:
+    """Hand back to the workers what the broker lost.
+
+    1. Rows `sending` for longer than SENDING_TIMEOUT lost their worker (killed, or past
+       its hard time limit). Those on their last attempt fail, so that an email that
+       kills its worker cannot loop for ever; the others go back to the queue, due now.
+    2. Queued rows overdue by STALE_AFTER never reached a worker. Each is claimed by
+       moving its due time to `now` with a conditional update, so two concurrent runs
+       enqueue it once, then handed to the broker. At most REQUEUE_BATCH per run; the
+       run stops at the first row the broker does not take (it is down: the rest would
+       only wait for their timeouts), and that row is due again in STALE_AFTER.
+    Returns how many rows were handed to the broker."""
+    now = now or timezone.now()
+    abandoned = OutboundEmail.objects.filter(
+        status=OutboundEmail.Status.SENDING, claimed_at__lt=now - SENDING_TIMEOUT
+    )
+    abandoned.filter(attempts__gte=MAX_ATTEMPTS).update(
+        status=OutboundEmail.Status.FAILED, last_error=WORKER_LOST, sealed_secrets=""
+    )
+    abandoned.update(
+        status=OutboundEmail.Status.QUEUED, next_attempt_at=F("claimed_at"),
+        last_error=WORKER_LOST,
+    )
+    due = list(
+        OutboundEmail.objects.filter(
+            status=OutboundEmail.Status.QUEUED, next_attempt_at__lt=now - STALE_AFTER
+        ).order_by("next_attempt_at").values_list("pk", "next_attempt_at")[:REQUEUE_BATCH]
+    )
+    requeued = 0
+    for pk, due_at in due:
+        if OutboundEmail.objects.filter(
+            pk=pk, status=OutboundEmail.Status.QUEUED, next_attempt_at=due_at
+        ).update(next_attempt_at=now):
+            if not task_send(DELIVER_TASK, pk):
+                break
+            requeued += 1
+    if requeued:
+        log.info("Re-queued %s email(s) the broker had lost", requeued)
+    return requeued
