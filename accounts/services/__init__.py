@@ -28,6 +28,7 @@ from accounts.services.email_change import (  # noqa: F401
     email_change_confirm_new,
     email_change_from_token,
     email_change_link_token,
+    email_change_locked,
     email_change_refuse,
     email_change_request,
     email_change_resend_code,

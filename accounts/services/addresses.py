@@ -1,15 +1,21 @@
 """Addresses stored before the normal form (manage.py normalise_addresses)."""
 
+from __future__ import annotations
+
 import logging
+from typing import TYPE_CHECKING
 
 from accounts.models import (
     User,
 )
 from portal.text import normalise_email
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
 log = logging.getLogger(__name__)
 
-def addresses_normalise(*, apply=False):
+def addresses_normalise(*, apply: bool = False) -> Iterator[tuple]:
     """Addresses stored before normalise_email existed, for `manage.py normalise_addresses`.
 
     Yields (user, field, stored, normal form or None, outcome) for each primary or spare
@@ -31,7 +37,7 @@ def addresses_normalise(*, apply=False):
                 continue
             if normal == stored:
                 continue
-            if field == "email" and User.objects.filter(email__lower=normal).exclude(pk=user.pk).exists():
+            if field == "email" and User.objects.email_in_use(normal, exclude=user):
                 yield user, field, stored, normal, "clash"
                 continue
             if apply:

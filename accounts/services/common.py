@@ -1,11 +1,19 @@
 """What several flows share: the refusals they raise (each a portal.errors.DomainError,
 which views put on their form) and the rate limits."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from portal.errors import DomainError
 from portal.ratelimit import rate_limit_hit
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
 
 
 class EmailChangeError(DomainError):
@@ -38,7 +46,7 @@ def rate_limit(key: str, rule: tuple[int, int]) -> None:
         raise RateLimited(retry_after)
 
 
-def staff_may_manage(*, user, staff_user) -> None:
+def staff_may_manage(*, user: User, staff_user: User) -> None:
     """Only a superuser acts on a staff or superuser account (User.may_be_managed_by)."""
     if not user.may_be_managed_by(staff_user):
         raise StaffActionRefused(_("Only a superuser may act on a staff account."))

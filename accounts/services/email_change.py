@@ -1,10 +1,13 @@
 """The primary-email change (OVHcloud's states: todo, done, refused, aborted): the
 request, its code and links, and closing or applying one request."""
 
+from __future__ import annotations
+
 import logging
 import math
 import secrets
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.core import signing
 from django.db import IntegrityError, transaction
@@ -37,6 +40,11 @@ from portal.links import portal_url
 from portal.requestinfo import client_ip, user_agent
 from portal.text import normalise_email
 
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from django.http import HttpRequest
+
 log = logging.getLogger(__name__)
 
 EMAIL_CHANGE_DELAY = timedelta(hours=24)
@@ -62,11 +70,16 @@ def _new_code():
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
-def email_change_link_token(change, salt):
+def email_change_locked(change: EmailChangeRequest) -> EmailChangeRequest:
+    """The request read again, its row locked until the transaction ends."""
+    return EmailChangeRequest.objects.select_for_update().select_related("user").get(pk=change.pk)
+
+
+def email_change_link_token(change: EmailChangeRequest, salt: str) -> str:
     return signing.dumps({"c": change.pk}, salt=salt)
 
 
-def email_change_from_token(token, salt):
+def email_change_from_token(token: str, salt: str) -> EmailChangeRequest | None:
     try:
         data = signing.loads(token, salt=salt, max_age=LINK_MAX_AGE)
     except signing.BadSignature:
@@ -84,7 +97,8 @@ def _send_code(change, code):
     )
 
 
-def email_change_request(*, user, new_email, request=None):
+def email_change_request(
+        *, user: User, new_email: str, request: HttpRequest | None = None) -> EmailChangeRequest:
     """1. Abort the customer's pending request, if any.
     2. Create the new one, due in 24 hours, with a fresh code (only its hash is kept).
     3. Send the code to the current address (with a refuse link).
@@ -132,11 +146,12 @@ def email_change_request(*, user, new_email, request=None):
     return change
 
 
-def email_change_resend_code(*, change, request=None):
+def email_change_resend_code(
+        *, change: EmailChangeRequest, request: HttpRequest | None = None) -> EmailChangeRequest:
     """A new code replaces the old one. At most one a minute and five per request."""
     now = timezone.now()
     with transaction.atomic():
-        change = EmailChangeRequest.objects.select_for_update().select_related("user").get(pk=change.pk)
+        change = email_change_locked(change)
         if not change.is_pending:
             raise EmailChangeError(_("This request is no longer pending."))
         if change.codes_sent >= EMAIL_CHANGE_MAX_CODES:
@@ -164,17 +179,19 @@ class WrongCode(EmailChangeError):
     """The code is not the one sent; the request stays pending (field: code)."""
 
 
-def email_change_verify(*, change: EmailChangeRequest, code: str, request=None) -> EmailChangeRequest:
+def email_change_verify(*, change: EmailChangeRequest, code: str,
+                        request: HttpRequest | None = None) -> EmailChangeRequest:
     """Apply the change at once when the code is right. A wrong code raises WrongCode,
     saying how many attempts are left; the fifth aborts the request (EmailChangeError),
     as does a new address that another account took meanwhile."""
     now = timezone.now()
     with transaction.atomic():
-        change = EmailChangeRequest.objects.select_for_update().select_related("user").get(pk=change.pk)
+        change = email_change_locked(change)
         if not change.is_pending:
             raise EmailChangeError(_("This request is no longer pending."))
         if constant_time_compare(_code_hash(change.pk, code or ""), change.code_hash):
-            if email_change_apply_or_abort(change, now=now, request=request, how=EmailChangeRequest.Reason.CODE):
+            if email_change_apply_or_abort(change, now=now, request=request,
+                                           how=EmailChangeRequest.Reason.CODE):
                 return change
             taken = True
         else:
@@ -185,7 +202,8 @@ def email_change_verify(*, change: EmailChangeRequest, code: str, request=None) 
                          request=request, attempt=change.wrong_codes)
             if change.wrong_codes >= EMAIL_CHANGE_MAX_WRONG_CODES:
                 email_change_close(change, state=EmailChangeRequest.State.ABORTED, now=now,
-                                   reason=EmailChangeRequest.Reason.WRONG_CODES, request=request, notify=True)
+                                   reason=EmailChangeRequest.Reason.WRONG_CODES, request=request,
+                                   notify=True)
     # Raised once the transaction has kept the count and the log line.
     if taken:
         raise EmailChangeError(
@@ -198,9 +216,10 @@ def email_change_verify(*, change: EmailChangeRequest, code: str, request=None) 
                     % {"left": left}, field="code")
 
 
-def email_change_cancel(*, change, request=None):
+def email_change_cancel(
+        *, change: EmailChangeRequest, request: HttpRequest | None = None) -> EmailChangeRequest:
     with transaction.atomic():
-        change = EmailChangeRequest.objects.select_for_update().select_related("user").get(pk=change.pk)
+        change = email_change_locked(change)
         if change.is_pending:
             email_change_close(change, state=EmailChangeRequest.State.ABORTED,
                                 now=timezone.now(), reason=EmailChangeRequest.Reason.CANCELLED,
@@ -208,13 +227,14 @@ def email_change_cancel(*, change, request=None):
     return change
 
 
-def email_change_refuse(*, token, request=None):
+def email_change_refuse(
+        *, token: str, request: HttpRequest | None = None) -> EmailChangeRequest | None:
     """The refuse link sent to the current address. Returns the request, or None."""
     change = email_change_from_token(token, REFUSE_SALT)
     if change is None:
         return None
     with transaction.atomic():
-        change = EmailChangeRequest.objects.select_for_update().select_related("user").get(pk=change.pk)
+        change = email_change_locked(change)
         if change.is_pending:
             email_change_close(change, state=EmailChangeRequest.State.REFUSED,
                                 now=timezone.now(), reason=EmailChangeRequest.Reason.REFUSED,
@@ -222,7 +242,8 @@ def email_change_refuse(*, token, request=None):
     return change
 
 
-def email_change_confirm_new(*, token, request=None):
+def email_change_confirm_new(
+        *, token: str, request: HttpRequest | None = None) -> EmailChangeRequest | None:
     """The link sent to the new address: it is reachable. Returns the request, or None."""
     change = email_change_from_token(token, CONFIRM_NEW_SALT)
     if change is None:
@@ -237,9 +258,10 @@ def email_change_confirm_new(*, token, request=None):
     return change
 
 
-def email_change_close(change: EmailChangeRequest, *, state: str, now, reason: str,
-                       staff_note: str = "", request=None, actor=None,
-                       notify: bool = False) -> bool:
+def email_change_close(
+        change: EmailChangeRequest, *, state: str, now: datetime | None, reason: str,
+        staff_note: str = "", request: HttpRequest | None = None,
+        actor: User | None = None, notify: bool = False) -> bool:
     """Close a pending request (refused or aborted) with a Reason code; log it and, with
     `notify`, tell the customer why. False when it was no longer pending."""
     closed = EmailChangeRequest.objects.filter(
@@ -259,8 +281,9 @@ def email_change_close(change: EmailChangeRequest, *, state: str, now, reason: s
     return True
 
 
-def email_changes_apply_set(ids: list[int], *, now, how: str, staff_note: str = "",
-                            actor=None, request=None) -> int:
+def email_changes_apply_set(
+        ids: list[int], *, now: datetime | None, how: str, staff_note: str = "",
+        actor: User | None = None, request: HttpRequest | None = None) -> int:
     """Apply the pending requests `ids`, locked or claimed by the caller, whose new
     addresses are free and distinct, with one statement each: log the change, queue the
     notices to the old and new addresses (rendered by the worker), copy the new address
@@ -292,8 +315,10 @@ def email_changes_apply_set(ids: list[int], *, now, how: str, staff_note: str = 
                           staff_note=staff_note)
 
 
-def email_change_apply_or_abort(change: EmailChangeRequest, *, now, how: str,
-                                staff_note: str = "", request=None, actor=None) -> bool:
+def email_change_apply_or_abort(
+        change: EmailChangeRequest, *, now: datetime | None, how: str,
+        staff_note: str = "", request: HttpRequest | None = None,
+        actor: User | None = None) -> bool:
     """Apply one locked request (email_changes_apply_set), or abort it with a notice when
     its new address is used by another account, found now or refused by the database."""
     user = change.user

@@ -1,8 +1,11 @@
 """The 24-hour rule and the 7-day clean-up, for beat and
 `manage.py apply_due_email_changes`: set-based, claimed, safe to run twice at once."""
 
+from __future__ import annotations
+
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
@@ -18,13 +21,18 @@ from accounts.services.email_change import (
     email_changes_apply_set,
 )
 
+if TYPE_CHECKING:
+    from datetime import datetime
+
 log = logging.getLogger(__name__)
 
 EMAIL_CHANGE_UNCONFIRMED_LIMIT = timedelta(days=7)
 EMAIL_CHANGE_BATCH = 1000
 NO_REFUSAL = EmailChangeRequest.Reason.NO_REFUSAL
 
-def email_changes_apply_due(*, now=None, batch_size=EMAIL_CHANGE_BATCH, max_batches=None):
+def email_changes_apply_due(
+        *, now: datetime | None = None, batch_size: int = EMAIL_CHANGE_BATCH,
+        max_batches: int | None = None) -> int:
     """The 24-hour rule, for beat and `manage.py apply_due_email_changes`.
 
     1. In one transaction, lock a bounded batch of due requests (pending, due, new address
@@ -87,7 +95,8 @@ def _email_changes_apply_batch(due, *, now):
     return applied
 
 
-def email_changes_abort_unconfirmed(*, now=None, batch_size=EMAIL_CHANGE_BATCH):
+def email_changes_abort_unconfirmed(
+        *, now: datetime | None = None, batch_size: int = EMAIL_CHANGE_BATCH) -> int:
     """Requests whose new address was never confirmed are aborted after 7 days, and the
     customer is told. Returns the number aborted."""
     now = now or timezone.now()

@@ -1,9 +1,12 @@
 """Passwords: "Forgotten password?" (handled by a worker so that nothing tells whether
 the account exists), the notice after any change."""
 
+from __future__ import annotations
+
 import hashlib
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
@@ -25,6 +28,11 @@ from portal.links import portal_url
 from portal.queueing import task_send, task_send_on_commit
 from portal.requestinfo import client_ip, user_agent
 
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from django.http import HttpRequest
+
 log = logging.getLogger(__name__)
 
 RESET_LIMIT_PER_LOGIN = (3, 3600)    # three requests an hour for one login as typed
@@ -36,7 +44,7 @@ RESET_TASK = "accounts.tasks.send_password_reset_task"
 
 
 
-def password_reset_url(user):
+def password_reset_url(user: User) -> str:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     return portal_url(reverse("accounts:password-reset-confirm",
                               args=[uid, default_token_generator.make_token(user)]))
@@ -46,7 +54,7 @@ def _typed_login(login):
     return (login or "").strip().lower()[:254]
 
 
-def password_reset_rate_limit(*, login, request=None):
+def password_reset_rate_limit(*, login: str, request: HttpRequest | None = None) -> None:
     """Count a "Forgotten password?" request before the form is even read: per IP, and
     per login as typed (lower-cased), never per account found. A limit keyed by the
     account would show on its email address once reached through its NIC handle, and so
@@ -57,7 +65,8 @@ def password_reset_rate_limit(*, login, request=None):
     rate_limit(f"reset-login:{typed}", RESET_LIMIT_PER_LOGIN)
 
 
-def password_reset_request(*, login, request=None):
+def password_reset_request(
+        *, login: str, request: HttpRequest | None = None) -> PasswordResetAttempt:
     """Record a "Forgotten password?" request and hand it to a worker. The web request
     does the same work whether or not an account matches (it does not look); the
     caller applied password_reset_rate_limit first; password_reset_send does the rest."""
@@ -69,7 +78,7 @@ def password_reset_request(*, login, request=None):
     return attempt
 
 
-def password_reset_send(*, attempt_id):
+def password_reset_send(*, attempt_id: int) -> User | None:
     """In the worker:
     1. Claim the request (a request handed over twice is handled once).
     2. Find the active account it names, by NIC handle or email; none: nothing to send.
@@ -107,7 +116,7 @@ def password_reset_send(*, attempt_id):
     return user
 
 
-def password_resets_requeue_stale(*, now=None):
+def password_resets_requeue_stale(*, now: datetime | None = None) -> int:
     """Requests the broker lost (it was down at commit): hand them to a worker again.
     Processing claims each one, so a request sent twice is still handled once."""
     now = now or timezone.now()
@@ -120,7 +129,9 @@ def password_resets_requeue_stale(*, now=None):
     return len(stale)
 
 
-def password_changed(*, user, request=None, actor=None, how):
+def password_changed(
+        *, user: User, request: HttpRequest | None = None, actor: User | None = None,
+        how: str) -> None:
     """After any password change: the notice email (never switched off) and the log line.
     Other sessions end by themselves: Django ties each session to the password hash."""
     action = (SecurityEvent.Action.PASSWORD_RESET if how == "reset"
@@ -132,7 +143,8 @@ def password_changed(*, user, request=None, actor=None, how):
                 context={"ip": client_ip(request), "how": how})
 
 
-def password_change(*, user, new_password, request=None):
+def password_change(
+        *, user: User, new_password: str, request: HttpRequest | None = None) -> User:
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password"])

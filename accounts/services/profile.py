@@ -1,6 +1,9 @@
 """"My account": saving the edited profile."""
 
+from __future__ import annotations
+
 import logging
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
@@ -9,9 +12,15 @@ from accounts.models import (
 )
 from accounts.security import security_log
 
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from accounts.models import User
+
 log = logging.getLogger(__name__)
 
-def profile_update(*, user, changes, request=None):
+def profile_update(
+        *, user: User, changes: dict, request: HttpRequest | None = None) -> list[str]:
     """Save the edited profile fields and log which ones changed (names, not values)."""
     changed = sorted(name for name, value in changes.items() if getattr(user, name) != value)
     if not changed:

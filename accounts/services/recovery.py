@@ -1,7 +1,10 @@
 """"I can no longer access my email": requests looked up by a worker, decided by staff."""
 
+from __future__ import annotations
+
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core import signing
@@ -26,6 +29,11 @@ from portal.queueing import task_send, task_send_on_commit
 from portal.requestinfo import client_ip
 from portal.text import normalise_email
 
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from django.http import HttpRequest
+
 log = logging.getLogger(__name__)
 
 RECOVERY_LIMIT_PER_IP = (5, 3600)
@@ -35,13 +43,15 @@ RECOVERY_TASK = "accounts.tasks.process_recovery_request_task"
 RECOVERY_REQUEUE_WITHIN = timedelta(days=1)
 
 
-def recovery_rate_limit(*, request):
+def recovery_rate_limit(*, request: HttpRequest | None) -> None:
     """Count a recovery request from this IP address before the form is read, so that
     the limit never depends on what was typed. Raises RateLimited."""
     rate_limit(f"recovery-ip:{client_ip(request)}", RECOVERY_LIMIT_PER_IP)
 
 
-def recovery_request_create(*, nic_handle, new_email, message, request=None):
+def recovery_request_create(
+        *, nic_handle: str, new_email: str, message: str,
+        request: HttpRequest | None = None) -> RecoveryRequest:
     """Record an "I can no longer access my email" request and hand it to a worker. The
     web request writes this one row and looks nothing up: the answer and the work are
     the same whether or not the NIC handle exists and whether or not the new address is
@@ -57,7 +67,7 @@ def recovery_request_create(*, nic_handle, new_email, message, request=None):
     return recovery
 
 
-def recovery_request_process(*, recovery_id):
+def recovery_request_process(*, recovery_id: int) -> RecoveryRequest | None:
     """In the worker:
     1. Claim the request (a request handed over twice is handled once).
     2. Find the active account with the NIC handle typed, in any case.
@@ -92,7 +102,7 @@ def recovery_request_process(*, recovery_id):
     return recovery if user is not None else None
 
 
-def recovery_requests_requeue_stale(*, now=None):
+def recovery_requests_requeue_stale(*, now: datetime | None = None) -> int:
     """Requests the broker lost (it was down at commit): hand them to a worker again.
     Processing claims each one, so a request sent twice is still handled once."""
     now = now or timezone.now()
@@ -105,7 +115,7 @@ def recovery_requests_requeue_stale(*, now=None):
     return len(stale)
 
 
-def recovery_from_token(token):
+def recovery_from_token(token: str) -> RecoveryRequest | None:
     try:
         data = signing.loads(token, salt=RECOVERY_CANCEL_SALT, max_age=30 * 24 * 3600)
     except signing.BadSignature:
@@ -122,7 +132,8 @@ def _recovery_close(recovery, *, state, actor=None, reason="", request=None):
     return bool(closed)
 
 
-def recovery_request_cancel(*, recovery, request=None):
+def recovery_request_cancel(
+        *, recovery: RecoveryRequest, request: HttpRequest | None = None) -> bool:
     with transaction.atomic():
         if _recovery_close(recovery, state=RecoveryRequest.State.CANCELLED, request=request):
             security_log(user=recovery.user, action=SecurityEvent.Action.RECOVERY_CANCELLED,
@@ -131,7 +142,9 @@ def recovery_request_cancel(*, recovery, request=None):
     return False
 
 
-def recovery_request_approve(*, recovery, staff_user, reason, request=None):
+def recovery_request_approve(
+        *, recovery: RecoveryRequest, staff_user: User, reason: str,
+        request: HttpRequest | None = None) -> RecoveryRequest:
     """1. Close the request (only if still pending).
     2. The primary address becomes the new one (unconfirmed until the customer uses it);
        a pending email change is aborted.
@@ -166,7 +179,9 @@ def recovery_request_approve(*, recovery, staff_user, reason, request=None):
     return recovery
 
 
-def recovery_request_refuse(*, recovery, staff_user, reason, request=None):
+def recovery_request_refuse(
+        *, recovery: RecoveryRequest, staff_user: User, reason: str,
+        request: HttpRequest | None = None) -> RecoveryRequest:
     with transaction.atomic():
         staff_may_manage(user=recovery.user, staff_user=staff_user)
         if not _recovery_close(recovery, state=RecoveryRequest.State.REFUSED, actor=staff_user,

@@ -1,8 +1,11 @@
 """Signup: a customer with a fresh NIC handle, the confirmation email that carries it, and
 the same answer whether or not the address is taken."""
 
+from __future__ import annotations
+
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.core import signing
 from django.db import IntegrityError, transaction
@@ -24,6 +27,9 @@ from portal.links import portal_url
 from portal.requestinfo import client_ip
 from portal.text import normalise_email
 
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
 log = logging.getLogger(__name__)
 
 EMAIL_CONFIRM_SALT = "accounts.email-confirm"
@@ -39,8 +45,10 @@ class EmailInUse(Exception):
 EMAIL_UNIQUE_CONSTRAINT = "user_email_ci_unique"
 
 
-def account_create(*, email, password, first_name, last_name, nic_handle=None,
-                   send_confirmation=True, request=None, **profile):
+def account_create(
+        *, email: str, password: str, first_name: str, last_name: str,
+        nic_handle: str = None, send_confirmation: bool = True,
+        request: HttpRequest | None = None, **profile) -> User:
     """Create a customer with a fresh NIC handle and, in the same transaction, the
     confirmation email that carries it. The address is stored in normal form
     (portal.text.normalise_email, which raises ValidationError)."""
@@ -67,13 +75,15 @@ def account_create(*, email, password, first_name, last_name, nic_handle=None,
 SIGNUP_LIMIT_PER_IP = (10, 3600)  # ten signups an hour from one address
 
 
-def signup_rate_limit(*, request):
+def signup_rate_limit(*, request: HttpRequest | None) -> None:
     """Count a signup attempt from this IP address, valid or not, before the form is
     read: the limit never depends on what was typed. Raises RateLimited."""
     rate_limit(f"signup-ip:{client_ip(request)}", SIGNUP_LIMIT_PER_IP)
 
 
-def account_signup(*, email, password, first_name, last_name, request=None, **profile):
+def account_signup(
+        *, email: str, password: str, first_name: str, last_name: str,
+        request: HttpRequest | None = None, **profile) -> User | None:
     """What /signup/ does, with the same work and the same answer whether or not the
     address is taken, so that neither the page nor its timing tells them apart.
     1. In one transaction, read the account that has this address, if any: both cases
@@ -103,7 +113,7 @@ def account_signup(*, email, password, first_name, last_name, request=None, **pr
     return None
 
 
-def email_confirmation_token(user):
+def email_confirmation_token(user: User) -> str:
     return signing.dumps({"u": user.pk, "e": user.email}, salt=EMAIL_CONFIRM_SALT, compress=True)
 
 
@@ -125,7 +135,7 @@ def account_resend_confirmation(*, user: User) -> None:
     account_send_confirmation(user=user)
 
 
-def account_send_confirmation(*, user):
+def account_send_confirmation(*, user: User) -> OutboundEmail | None:
     return email_queue(
         template="account_created",
         to=user.email,
@@ -135,14 +145,15 @@ def account_send_confirmation(*, user):
     )
 
 
-def account_confirm_email(*, token, request=None):
+def account_confirm_email(*, token: str, request: HttpRequest | None = None) -> User | None:
     """The user whose current address the token vouches for, now confirmed; None if the
     token is bad, expired, or for an address the account no longer has."""
     try:
         data = signing.loads(token, salt=EMAIL_CONFIRM_SALT, max_age=EMAIL_CONFIRM_MAX_AGE)
     except signing.BadSignature:
         return None
-    user = User.objects.filter(pk=data.get("u"), email__lower=str(data.get("e", "")).lower()).first()
+    user = User.objects.filter(pk=data.get("u"),
+                               email__lower=str(data.get("e", "")).lower()).first()
     if user is None:
         return None
     if User.objects.filter(pk=user.pk, email_confirmed_at__isnull=True).update(

@@ -1,7 +1,10 @@
 """What support staff do to an account: bounded (only a superuser acts on a staff
 account), logged, and told to the customer."""
 
+from __future__ import annotations
+
 import logging
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -18,16 +21,22 @@ from accounts.services.common import EmailChangeError, staff_may_manage
 from accounts.services.email_change import (
     email_change_apply_or_abort,
     email_change_close,
+    email_change_locked,
 )
 from accounts.services.password import password_reset_url
 from notifications.services import email_queue
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
 
 log = logging.getLogger(__name__)
 
 
 
 
-def staff_account_changed(*, user, staff_user, what, request=None, **detail):
+def staff_account_changed(
+        *, user: User, staff_user: User, what: str, request: HttpRequest | None = None,
+        **detail) -> None:
     """A staff member changed this account: the security log keeps who, the customer is
     told by email (a security notice, never switched off). Called inside the caller's
     transaction, which a refusal rolls back."""
@@ -40,7 +49,8 @@ def staff_account_changed(*, user, staff_user, what, request=None, **detail):
                 context={"what": what, "detail": detail, "field_labels": labels})
 
 
-def password_reset_send_by_staff(*, user, staff_user, request=None):
+def password_reset_send_by_staff(
+        *, user: User, staff_user: User, request: HttpRequest | None = None) -> None:
     """Staff never set a password: they send the customer a reset link."""
     staff_may_manage(user=user, staff_user=staff_user)
     with transaction.atomic():
@@ -51,9 +61,11 @@ def password_reset_send_by_staff(*, user, staff_user, request=None):
                     secrets={"reset_url": password_reset_url(user)})
 
 
-def email_change_staff_abort(*, change, staff_user, reason, request=None):
+def email_change_staff_abort(
+        *, change: EmailChangeRequest, staff_user: User, reason: str,
+        request: HttpRequest | None = None) -> EmailChangeRequest:
     with transaction.atomic():
-        change = EmailChangeRequest.objects.select_for_update().select_related("user").get(pk=change.pk)
+        change = email_change_locked(change)
         staff_may_manage(user=change.user, staff_user=staff_user)
         if not email_change_close(change, state=EmailChangeRequest.State.ABORTED,
                                   now=timezone.now(),
@@ -64,10 +76,12 @@ def email_change_staff_abort(*, change, staff_user, reason, request=None):
     return change
 
 
-def email_change_staff_apply(*, change, staff_user, reason, request=None):
+def email_change_staff_apply(
+        *, change: EmailChangeRequest, staff_user: User, reason: str,
+        request: HttpRequest | None = None) -> EmailChangeRequest:
     """Support applies a pending change at once (for instance after checking identity)."""
     with transaction.atomic():
-        change = EmailChangeRequest.objects.select_for_update().select_related("user").get(pk=change.pk)
+        change = email_change_locked(change)
         staff_may_manage(user=change.user, staff_user=staff_user)
         if not change.is_pending:
             raise EmailChangeError(_("This request is no longer pending."))
