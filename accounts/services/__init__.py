@@ -22,17 +22,19 @@ from accounts.services.email_change import (  # noqa: F401
     LINK_MAX_AGE,
     REFUSE_SALT,
     WrongCode,
-    email_change_apply_or_abort,
     email_change_cancel,
-    email_change_close,
     email_change_confirm_new,
     email_change_from_token,
     email_change_link_token,
-    email_change_locked,
     email_change_refuse,
     email_change_request,
     email_change_resend_code,
     email_change_verify,
+)
+from accounts.services.email_change_outcomes import (  # noqa: F401
+    email_change_apply_or_abort,
+    email_change_close,
+    email_change_locked,
     email_changes_apply_set,
 )
 from accounts.services.email_change_sweep import (  # noqa: F401

@@ -15,7 +15,7 @@ from accounts.models import (
     EmailChangeRequest,
     User,
 )
-from accounts.services.email_change import (
+from accounts.services.email_change_outcomes import (
     email_change_apply_or_abort,
     email_change_close,
     email_changes_apply_set,

@@ -21,7 +21,7 @@ from accounts.models import (
 )
 from accounts.security import security_log
 from accounts.services.common import EmailChangeError, rate_limit, staff_may_manage
-from accounts.services.email_change import email_change_close
+from accounts.services.email_change_outcomes import email_change_close
 from accounts.services.password import password_reset_url
 from notifications.services import email_queue
 from portal.links import portal_url

@@ -18,7 +18,7 @@ from accounts.models import (
 )
 from accounts.security import security_log
 from accounts.services.common import EmailChangeError, staff_may_manage
-from accounts.services.email_change import (
+from accounts.services.email_change_outcomes import (
     email_change_apply_or_abort,
     email_change_close,
     email_change_locked,
