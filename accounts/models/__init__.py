@@ -1,0 +1,10 @@
+from accounts.models.log import SecurityEvent
+from accounts.models.requests import (
+           EmailChangeRequest,
+           PasswordResetAttempt,
+           RecoveryRequest,
+)
+from accounts.models.user import IssuedNicHandle, LegalForm, User, UserManager
+
+__all__ = ["EmailChangeRequest", "IssuedNicHandle", "LegalForm", "PasswordResetAttempt",
+           "RecoveryRequest", "SecurityEvent", "User", "UserManager"]

@@ -1,0 +1,55 @@
+"""The account's security log."""
+
+import logging
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+log = logging.getLogger(__name__)
+
+class SecurityEvent(models.Model):
+    """The account's security log: who did what to it, from where. Never edited."""
+
+    class Action(models.TextChoices):
+        SIGNUP = "signup", _("Account created")
+        EMAIL_CONFIRMED = "email_confirmed", _("Email address confirmed")
+        LOGIN = "login", _("Logged in")
+        LOGIN_FAILED = "login_failed", _("Failed login")
+        PASSWORD_CHANGED = "password_changed", _("Password changed")
+        PASSWORD_RESET_REQUESTED = "password_reset_requested", _("Password reset requested")
+        PASSWORD_RESET = "password_reset", _("Password reset")
+        PROFILE_CHANGED = "profile_changed", _("Profile changed")
+        EMAIL_CHANGE_REQUESTED = "email_change_requested", _("Email change requested")
+        EMAIL_CHANGE_CODE_SENT = "email_change_code_sent", _("Email change code sent")
+        EMAIL_CHANGE_CODE_FAILED = "email_change_code_failed", _("Wrong email change code")
+        EMAIL_CHANGE_NEW_CONFIRMED = "email_change_new_confirmed", _("New email address confirmed")
+        EMAIL_CHANGE_REFUSED = "email_change_refused", _("Email change refused")
+        EMAIL_CHANGE_ABORTED = "email_change_aborted", _("Email change aborted")
+        EMAIL_CHANGED = "email_changed", _("Email address changed")
+        RECOVERY_REQUESTED = "recovery_requested", _("Account recovery requested")
+        RECOVERY_CANCELLED = "recovery_cancelled", _("Account recovery cancelled")
+        RECOVERY_APPROVED = "recovery_approved", _("Account recovery approved")
+        RECOVERY_REFUSED = "recovery_refused", _("Account recovery refused")
+        SESSIONS_ENDED = "sessions_ended", _("Other sessions ended")
+        STAFF_ACTION = "staff_action", _("Action by support staff")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="security_events",
+                             verbose_name=_("customer"))
+    action = models.CharField(_("action"), max_length=40, choices=Action.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+", verbose_name=_("done by"))
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("security event")
+        verbose_name_plural = _("security log")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="security_user_time_idx")]
+
+    def __str__(self):
+        return f"{self.user_id} {self.action} {self.created_at:%Y-%m-%d %H:%M}"
