@@ -77,9 +77,15 @@ def test_the_database_refuses_two_emails_differing_only_by_case():
 
 
 @pytest.mark.django_db
-def test_the_handle_never_changes_when_the_account_is_saved(customer):
+def test_no_form_a_customer_or_an_agent_posts_can_change_the_handle(customer, customer_client,
+                                                                  agent_client):
+    from accounts.tests.test_profile import profile_data
+
     handle = customer.nic_handle
-    customer.first_name = "Zoe"
-    customer.save()
+    customer_client.post("/account/profile/edit/",
+                         {**profile_data(customer, city="Toledo"), "nic_handle": "zz999999-OVH"})
+    agent_client.post(f"/admin/accounts/user/{customer.pk}/change/",
+                      {**profile_data(customer, city="Sevilla"), "nic_handle": "zz999999-OVH"})
     customer.refresh_from_db()
-    assert customer.nic_handle == handle
+    assert customer.city == "Sevilla"  # both forms were accepted...
+    assert customer.nic_handle == handle  # ...and neither touched the handle
