@@ -109,9 +109,6 @@ class Product(models.Model):
         """The price excluding tax for one `period`, or None when it is not sold so."""
         return self.price_monthly if period == Period.MONTH else self.price_yearly
 
-    def periods(self):
-        return [p for p in Period if self.price_for(p) is not None]
-
 
 class Service(models.Model):
     """Something a customer owns: a domain, a hosting plan, a VPS."""
