@@ -17,7 +17,8 @@ from django.utils.crypto import get_random_string  # noqa: E402
 
 from accounts.services import account_create  # noqa: E402
 from billing.models import Invoice, InvoiceSequence, Product  # noqa: E402
-from billing.services import invoice_store_pdf, order_place  # noqa: E402
+from billing.services.invoices import invoice_store_pdf  # noqa: E402
+from billing.services.orders import order_place  # noqa: E402
 
 INVOICES = 1000
 YEAR = 2025

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from billing import services
+from billing.services.invoices import invoice_mark_paid
 from billing.models import Invoice, InvoiceLine, Order, OrderLine, Product, Service
 from portal.admin import PortalModelAdmin
 
@@ -107,7 +107,7 @@ class InvoiceAdmin(PortalModelAdmin):
     def mark_paid(self, request, queryset):
         paid = 0
         for invoice in queryset.filter(status=Invoice.Status.ISSUED, paid_at__isnull=True):
-            if services.invoice_mark_paid(invoice=invoice, staff_user=request.user):
+            if invoice_mark_paid(invoice=invoice, staff_user=request.user):
                 self.log_change(request, invoice, [{"changed": {"fields": ["paid_at"]}}])
                 paid += 1
         self.message_user(request, ngettext("%(count)d invoice marked paid.",

@@ -14,9 +14,12 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from billing import services
+from billing import selectors
 from billing.forms import AutoRenewForm, InvoiceFilterForm, OrderForm
 from billing.models import Invoice, Order, Service
+from billing.services.invoices import invoice_store_pdf
+from billing.services.orders import order_place, order_quote
+from billing.services.service_edits import service_set_auto_renew
 from portal.cache import cached
 
 log = logging.getLogger(__name__)
@@ -50,7 +53,7 @@ def service_auto_renew(request, pk):
     form = AutoRenewForm(request.POST)
     if form.is_valid():
         auto_renew = form.cleaned_data["auto_renew"]
-        services.service_set_auto_renew(service=service, auto_renew=auto_renew)
+        service_set_auto_renew(service=service, auto_renew=auto_renew)
         if auto_renew:
             message = _("%(name)s will renew automatically.")
         else:
@@ -84,7 +87,7 @@ def order_new(request):
     if not form.is_valid():
         return render(request, "billing/order_new.html", {"form": form})
     data = form.cleaned_data
-    quote = services.order_quote(product=data["product"], period=data["period"])
+    quote = order_quote(product=data["product"], period=data["period"])
     confirming = "confirm" in request.POST and data["token"]
     if confirming and request.POST.get("quoted_total") != str(quote.total_amount):
         # The price changed since the customer saw it: show the new one to confirm.
@@ -94,9 +97,9 @@ def order_new(request):
     if not confirming:
         return render(request, "billing/order_confirm.html", {
             "data": data, "quote": quote, "token": data["token"] or uuid.uuid4()})
-    order = services.order_place(customer=request.user, product=data["product"],
-                                 period=data["period"], service_name=data["service_name"],
-                                 token=data["token"])
+    order = order_place(customer=request.user, product=data["product"],
+                        period=data["period"], service_name=data["service_name"],
+                        token=data["token"])
     messages.success(request, _("Thank you: your order is confirmed. Its invoice is below; "
                                 "the service starts once it is paid."))
     return redirect("billing:order", pk=order.pk)
@@ -120,7 +123,7 @@ def invoices_list(request):
     A page rendered anew costs two more, whatever the number of invoices: the years with
     their counts (which also give the paginator its count), and the page's rows."""
     customer = request.user
-    years = services.invoice_years(customer=customer)
+    years = selectors.invoice_years(customer=customer)
     form = InvoiceFilterForm(request.GET or None, years=[year for year, _count in years])
     year = form.cleaned_data["year"] if form.is_valid() else None
     count = sum(n for y, n in years if y == year or not year)
@@ -131,8 +134,8 @@ def invoices_list(request):
         "number", "issued_at", "kind", "total", "currency", "paid_at")
     # Slicing the rows is lazy: they are read only when a page is rendered.
     page = CountedPaginator(rows, PAGE_SIZE, count=count).get_page(request.GET.get("page"))
-    key = services.invoice_list_cache_key(customer, "page", year or "all", page.number,
-                                          get_language(), timezone.get_current_timezone_name())
+    key = selectors.invoice_list_cache_key(customer, "page", year or "all", page.number,
+                                           get_language(), timezone.get_current_timezone_name())
     invoice_list = cached(key, lambda: render_to_string("billing/_invoice_list.html", {
         "page": page, "years": years, "year": year,
         "query": urlencode({"year": year}) if year else "",
@@ -159,7 +162,7 @@ def invoice_pdf(request, number):
         handle = None
     if handle is None:
         log.warning("The PDF of invoice %s is not stored; rendering it now", invoice.number)
-        handle = storage.open(services.invoice_store_pdf(invoice_id=invoice.pk), "rb")
+        handle = storage.open(invoice_store_pdf(invoice_id=invoice.pk), "rb")
     response = FileResponse(handle, content_type="application/pdf",
                             filename=f"{invoice.number}.pdf")
     response["Cache-Control"] = "private, max-age=3600"

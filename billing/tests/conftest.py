@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 
 from billing.models import Invoice, Product
-from billing.services import invoice_list_changed, order_place
+from billing.services.invoices import invoice_list_changed
+from billing.services.orders import order_place
 from conftest import make_customer
 
 NOW = datetime(2026, 3, 10, 9, 30, tzinfo=timezone.utc)

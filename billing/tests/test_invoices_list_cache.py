@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 import pytest
 from django.core.cache import caches
 
-from billing.services import invoice_mark_paid
+from billing.services.invoices import invoice_mark_paid
 from conftest import _port_open, make_customer, require
 
 from .conftest import bulk_invoices, place_order

@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 
 from billing.models import line_amounts, money
-from billing.services import invoice_create, invoice_issue, invoice_line_add
+from billing.services.invoices import invoice_create, invoice_issue, invoice_line_add
 
 from .conftest import NOW
 

@@ -1,11 +1,14 @@
 import uuid
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.core import mail
+from kombu.exceptions import OperationalError
 
 from billing.models import Invoice, Order, Service
-from billing.services import PeriodNotSold, order_place
+from billing.services.orders import PeriodNotSold, order_place
+from billing.tasks import render_invoice_pdf_task
 from notifications.models import OutboundEmail
 
 from .conftest import NOW, place_order
@@ -85,3 +88,16 @@ def test_the_invoice_pdf_is_rendered_and_stored_after_commit(customer, hosting,
     assert invoice.pdf.name == f"invoices/2026/{invoice.number}.pdf"
     with invoice.pdf.open("rb") as stored:
         assert stored.read(5) == b"%PDF-"
+
+
+def test_a_broker_outage_leaves_the_order_placed_and_the_pdf_for_later(
+    customer, hosting, django_capture_on_commit_callbacks, caplog
+):
+    down = OperationalError("[Errno 111] Connection refused")
+    with mock.patch.object(render_invoice_pdf_task, "apply_async", side_effect=down) as sent, \
+            django_capture_on_commit_callbacks(execute=True):
+        _order, invoice, _service = place_order(customer, hosting)
+    assert list(sent.call_args.args[0]) == [invoice.pk]
+    assert f"Could not enqueue the PDF of invoice {invoice.pk}" in caplog.text
+    invoice.refresh_from_db()
+    assert invoice.number == "FR2026-000001" and not invoice.pdf
