@@ -2,8 +2,8 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from billing.services.invoices import invoice_mark_paid
 from billing.models import Invoice, InvoiceLine, Order, OrderLine, Product, Service
+from billing.services.invoices import invoice_mark_paid
 from portal.admin import PortalModelAdmin
 
 

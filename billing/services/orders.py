@@ -9,7 +9,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from billing.models import Invoice, InvoiceLine, Order, OrderLine, Product, Service, line_amounts, money
+from billing.models import (
+    Invoice,
+    InvoiceLine,
+    Order,
+    OrderLine,
+    Product,
+    Service,
+    line_amounts,
+    money,
+)
 from billing.services.invoices import (
     invoice_create,
     invoice_issue,
