@@ -83,8 +83,5 @@ class AutoRenewForm(forms.Form):
 
 
 class InvoiceFilterForm(forms.Form):
-    year = forms.TypedChoiceField(label=_("Year"), required=False, coerce=int, empty_value=None)
-
-    def __init__(self, *args, years=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["year"].choices = [("", _("All years"))] + [(y, y) for y in years]
+    # Any year: billing.selectors.invoice_list shows them all for a year with no invoice.
+    year = forms.IntegerField(label=_("Year"), required=False, min_value=1, max_value=9999)

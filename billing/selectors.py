@@ -1,23 +1,83 @@
-"""Reads that billing pages show."""
+"""Reads that billing pages show. Each returns a page with its rows loaded: templates
+do no query."""
+
+from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.paginator import Page, Paginator
 from django.db.models import Count
 
-from billing.models import Invoice
+from accounts.models import User
+from billing.models import Invoice, Order, Service
 from portal.cache import cached
 
-
-def invoice_list_cache_key(customer, *parts):
-    """A cache key for part of `customer`'s invoice list as of the version loaded with
-    the customer (the user row read at the start of the request)."""
-    return ":".join(map(str, ("billing:invoice-list", customer.pk,
-                              customer.invoice_list_version.hex, *parts)))
+PAGE_SIZE = 25
 
 
-def invoice_years(*, customer):
-    """The years of the customer's issued invoices, newest first, with their counts."""
-    def query():
-        return list(Invoice.objects.filter(customer=customer, status=Invoice.Status.ISSUED)
-                    .values_list("year").annotate(count=Count("pk")).order_by("-year"))
-    return cached(invoice_list_cache_key(customer, "years"), query,
-                  timeout=settings.INVOICE_LIST_CACHE_SECONDS)
+def service_list(*, user: User, page: str | int | None) -> Page:
+    """The customer's services with their products, newest first."""
+    services = (Service.objects.filter(customer=user).select_related("product")
+                .order_by("-created_at", "-pk"))
+    return _loaded(Paginator(services, PAGE_SIZE).get_page(page))
+
+
+def order_list(*, user: User, page: str | int | None) -> Page:
+    """The customer's orders with their invoices, lines, products and services, newest
+    first."""
+    orders = (Order.objects.filter(customer=user).select_related("invoice")
+              .prefetch_related("lines__product", "lines__service")
+              .order_by("-created_at", "-pk"))
+    return _loaded(Paginator(orders, PAGE_SIZE).get_page(page))
+
+
+def _loaded(page: Page) -> Page:
+    page.object_list = list(page.object_list)
+    return page
+
+
+@dataclass(frozen=True)
+class InvoiceList:
+    page: Page  # rows are dicts: number, issued_at, kind, total, currency, paid_at
+    years: list[tuple[int, int]]  # (year, number of invoices), newest first
+    year: int | None  # the year shown, or None for all of them
+
+
+class CountedPaginator(Paginator):
+    """A paginator given its count, already known from the per-year totals."""
+
+    def __init__(self, object_list, per_page, *, count):
+        super().__init__(object_list, per_page)
+        self.count = count  # shadows the cached property: no COUNT query
+
+
+def invoice_list(*, user: User, year: int | None, page: str | int | None) -> InvoiceList:
+    """The customer's issued invoices, newest first, by pages of 25, of one `year` (a
+    year with no invoice shows them all).
+
+    Read through the cache: keys carry the customer's `invoice_list_version`, which
+    changes in the transaction that issues an invoice or records its payment
+    (billing.services.invoices.invoice_list_changed), and the user row is read with every
+    request anyway. So a change shows on the next request, and a page seen again costs no
+    query. A page read anew costs two queries whatever the number of invoices: the years
+    with their counts (which also give the paginator its count), and the page's rows.
+    When the cache server fails, the database answers (portal.cache.cached)."""
+    issued = Invoice.objects.filter(customer=user, status=Invoice.Status.ISSUED)
+    years = _cached(user, "years", produce=lambda: list(
+        issued.values_list("year").annotate(count=Count("pk")).order_by("-year")))
+    counts = dict(years)
+    year = year if year in counts else None
+    invoices = issued.filter(year=year) if year else issued
+    rows = invoices.order_by("-year", "-sequence").values(
+        "number", "issued_at", "kind", "total", "currency", "paid_at")
+    count = counts[year] if year else sum(counts.values())
+    shown = CountedPaginator(rows, PAGE_SIZE, count=count).get_page(page)
+    # Its rows are a lazy slice: read on a cache miss only.
+    shown.object_list = _cached(user, "page", year or "all", shown.number,
+                                produce=lambda: list(shown.object_list))
+    return InvoiceList(page=shown, years=years, year=year)
+
+
+def _cached(user: User, *parts, produce):
+    return cached(":".join(map(str, ("billing:invoice-list", user.pk,
+                                     user.invoice_list_version.hex, *parts))),
+                  produce, timeout=settings.INVOICE_LIST_CACHE_SECONDS)

@@ -2,15 +2,10 @@ import logging
 import uuid
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
-from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -20,15 +15,8 @@ from billing.models import Invoice, Order, Service
 from billing.services.invoices import invoice_store_pdf
 from billing.services.orders import order_place, order_quote
 from billing.services.service_edits import service_set_auto_renew
-from portal.cache import cached
 
 log = logging.getLogger(__name__)
-
-PAGE_SIZE = 25
-
-
-def _page(request, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def _invoice_for(request, number):
@@ -41,9 +29,8 @@ def _invoice_for(request, number):
 
 @login_required
 def services_list(request):
-    services_page = _page(request, Service.objects.filter(customer=request.user)
-                          .select_related("product").order_by("-created_at", "-pk"))
-    return render(request, "billing/services.html", {"page": services_page})
+    page = selectors.service_list(user=request.user, page=request.GET.get("page"))
+    return render(request, "billing/services.html", {"page": page})
 
 
 @login_required
@@ -64,9 +51,8 @@ def service_auto_renew(request, pk):
 
 @login_required
 def orders_list(request):
-    orders = (Order.objects.filter(customer=request.user).select_related("invoice")
-              .prefetch_related("lines__product", "lines__service").order_by("-created_at", "-pk"))
-    return render(request, "billing/orders.html", {"page": _page(request, orders)})
+    page = selectors.order_list(user=request.user, page=request.GET.get("page"))
+    return render(request, "billing/orders.html", {"page": page})
 
 
 @login_required
@@ -105,42 +91,18 @@ def order_new(request):
     return redirect("billing:order", pk=order.pk)
 
 
-class CountedPaginator(Paginator):
-    """A paginator given its count, already known from the per-year totals."""
-
-    def __init__(self, object_list, per_page, *, count):
-        super().__init__(object_list, per_page)
-        self.count = count  # shadows the cached property: no COUNT query
-
-
 @login_required
 def invoices_list(request):
-    """The customer's issued invoices, newest first, by pages of 25, filtered by year.
-
-    The list is rendered once per page and per version of the customer's invoices (which
-    changes in the transaction that issues or pays one; see billing.services), then read
-    from the cache: a page seen again costs no query beyond the session and the user.
-    A page rendered anew costs two more, whatever the number of invoices: the years with
-    their counts (which also give the paginator its count), and the page's rows."""
-    customer = request.user
-    years = selectors.invoice_years(customer=customer)
-    form = InvoiceFilterForm(request.GET or None, years=[year for year, _count in years])
-    year = form.cleaned_data["year"] if form.is_valid() else None
-    count = sum(n for y, n in years if y == year or not year)
-    invoices = Invoice.objects.filter(customer=customer, status=Invoice.Status.ISSUED)
-    if year:
-        invoices = invoices.filter(year=year)
-    rows = invoices.order_by("-year", "-sequence").values(
-        "number", "issued_at", "kind", "total", "currency", "paid_at")
-    # Slicing the rows is lazy: they are read only when a page is rendered.
-    page = CountedPaginator(rows, PAGE_SIZE, count=count).get_page(request.GET.get("page"))
-    key = selectors.invoice_list_cache_key(customer, "page", year or "all", page.number,
-                                           get_language(), timezone.get_current_timezone_name())
-    invoice_list = cached(key, lambda: render_to_string("billing/_invoice_list.html", {
-        "page": page, "years": years, "year": year,
-        "query": urlencode({"year": year}) if year else "",
-    }), timeout=settings.INVOICE_LIST_CACHE_SECONDS)
-    return render(request, "billing/invoices.html", {"invoice_list": invoice_list})
+    """The customer's issued invoices by pages, filtered by year (see
+    billing.selectors.invoice_list for what it costs)."""
+    form = InvoiceFilterForm(request.GET)
+    invoices = selectors.invoice_list(user=request.user,
+                                      year=form.cleaned_data["year"] if form.is_valid() else None,
+                                      page=request.GET.get("page"))
+    return render(request, "billing/invoices.html", {
+        "invoices": invoices, "page": invoices.page,
+        "query": urlencode({"year": invoices.year}) if invoices.year else "",
+    })
 
 
 @login_required

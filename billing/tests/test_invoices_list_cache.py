@@ -1,5 +1,6 @@
-"""The invoice list is rendered once per page and version of the customer's invoices, then
-read from the cache: what the customer sees must still be up to date at once."""
+"""The invoice list reads each page once per version of the customer's invoices, then from
+the cache (billing.selectors.invoice_list): what the customer sees must still be up to
+date at once."""
 
 import logging
 from datetime import datetime, timezone
