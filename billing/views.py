@@ -15,6 +15,7 @@ from billing.models import Invoice, Order, Service
 from billing.services.invoices import invoice_store_pdf
 from billing.services.orders import order_place, order_quote
 from billing.services.service_edits import service_set_auto_renew
+from portal.errors import DomainError, form_add_domain_error
 
 log = logging.getLogger(__name__)
 
@@ -66,29 +67,27 @@ def order_detail(request, pk):
 @login_required
 def order_new(request):
     """Step 1: choose a product, a period and a name. Step 2: review the price, then
-    confirm; only the confirmation places the order."""
+    confirm; only the confirmation places the order, at the price reviewed."""
     if request.method != "POST":
         return render(request, "billing/order_new.html", {"form": OrderForm()})
     form = OrderForm(request.POST)
     if not form.is_valid():
         return render(request, "billing/order_new.html", {"form": form})
     data = form.cleaned_data
-    quote = order_quote(product=data["product"], period=data["period"])
-    confirming = "confirm" in request.POST and data["token"]
-    if confirming and request.POST.get("quoted_total") != str(quote.total_amount):
-        # The price changed since the customer saw it: show the new one to confirm.
-        messages.warning(request, _("The price has changed since you saw it. Please check "
-                                    "the new price and confirm again."))
-        confirming = False
-    if not confirming:
-        return render(request, "billing/order_confirm.html", {
-            "data": data, "quote": quote, "token": data["token"] or uuid.uuid4()})
-    order = order_place(customer=request.user, product=data["product"],
-                        period=data["period"], service_name=data["service_name"],
-                        token=data["token"])
-    messages.success(request, _("Thank you: your order is confirmed. Its invoice is below; "
-                                "the service starts once it is paid."))
-    return redirect("billing:order", pk=order.pk)
+    if "confirm" in request.POST and data["token"]:
+        try:
+            order = order_place(customer=request.user, product=data["product"],
+                                period=data["period"], service_name=data["service_name"],
+                                quoted_total=data["quoted_total"], token=data["token"])
+        except DomainError as error:  # the price changed: review the new one
+            form_add_domain_error(form, error)
+        else:
+            messages.success(request, _("Thank you: your order is confirmed. Its invoice is "
+                                        "below; the service starts once it is paid."))
+            return redirect("billing:order", pk=order.pk)
+    return render(request, "billing/order_confirm.html", {
+        "form": form, "data": data, "token": data["token"] or uuid.uuid4(),
+        "quote": order_quote(product=data["product"], period=data["period"])})
 
 
 @login_required

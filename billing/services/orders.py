@@ -3,10 +3,12 @@ service, its invoice issued at once, the confirmation email)."""
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from billing.models import (
@@ -26,6 +28,7 @@ from billing.services.invoices import (
     invoice_line_description,
 )
 from notifications.services import email_queue
+from portal.errors import DomainError
 
 
 class PeriodNotSold(ValueError):
@@ -44,13 +47,19 @@ def order_quote(*, product: Product, period: str) -> InvoiceLine:
 
 
 def order_place(*, customer: User, product: Product, period: str, service_name: str,
-                token: uuid.UUID | None = None, now: datetime | None = None) -> Order:
-    """1. The customer's order for one service, with the service awaiting payment.
-    2. Its invoice, issued at once (number, PDF after commit).
-    3. The order confirmation email with the NIC handle, in the same transaction.
+                quoted_total: Decimal | None, token: uuid.UUID | None = None,
+                now: datetime | None = None) -> Order:
+    """1. Refuse (DomainError "price_changed") unless the price is still `quoted_total`,
+       the total the customer confirmed: they see the new one and confirm again.
+    2. The customer's order for one service, with the service awaiting payment.
+    3. Its invoice, issued at once (number, PDF after commit).
+    4. The order confirmation email with the NIC handle, in the same transaction.
     Submitting the same confirmation form twice (same `token`) returns the first order."""
     now = now or timezone.now()
     quote = order_quote(product=product, period=period)
+    if quoted_total != quote.total_amount:
+        raise DomainError(_("The price has changed since you saw it. Please check the new "
+                            "price and confirm again."), code="price_changed")
     if token and (existing := Order.objects.filter(customer=customer, token=token).first()):
         return existing
     try:
