@@ -4,6 +4,7 @@ from django.utils.translation import ngettext
 
 from billing.models import Invoice, InvoiceLine, Order, OrderLine, Product, Service
 from billing.services.invoices import invoice_mark_paid
+from billing.services.service_edits import service_staff_edit
 from portal.admin import PortalModelAdmin
 
 
@@ -27,6 +28,13 @@ class ServiceAdmin(PortalModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def save_model(self, request, obj, form, change):
+        """Every staff edit is in the customer's security log and told to the customer."""
+        if not change:
+            return super().save_model(request, obj, form, change)
+        service_staff_edit(service=obj, staff_user=request.user, fields=form.changed_data,
+                           request=request)
 
 
 class OrderLineInline(admin.TabularInline):
