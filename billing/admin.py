@@ -23,7 +23,8 @@ class ServiceAdmin(PortalModelAdmin):
     list_filter = ("status", "auto_renew", "product")
     search_fields = ("name", "customer__nic_handle", "customer__email")
     list_select_related = ("customer", "product")
-    readonly_fields = ("customer", "product", "created_at", "delivered_at")
+    readonly_fields = ("customer", "product", "created_at", "delivered_at", "renewal_attempts",
+                       "renewal_retry_at")
     date_hierarchy = "expires_at"
 
     def has_add_permission(self, request):

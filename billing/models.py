@@ -131,6 +131,12 @@ class Service(models.Model):
     created_at = models.DateTimeField(_("ordered"))
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    # Renewal invoices that could not be issued in a row, and when to try again: the
+    # renewal job skips the service until then (billing.services.renewals).
+    renewal_attempts = models.PositiveSmallIntegerField(_("failed renewal attempts"), default=0,
+                                                        editable=False)
+    renewal_retry_at = models.DateTimeField(_("renewal retried after"), null=True, blank=True,
+                                            editable=False)
 
     class Meta:
         verbose_name = _("service")
