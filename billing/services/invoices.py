@@ -27,10 +27,9 @@ from billing.models import (
     Period,
     Product,
     Service,
-    line_amounts,
-    money,
     period_end,
 )
+from billing.money import line_amounts, money
 from notifications.services import email_queue
 
 log = logging.getLogger(__name__)

@@ -18,9 +18,8 @@ from billing.models import (
     OrderLine,
     Product,
     Service,
-    line_amounts,
-    money,
 )
+from billing.money import line_amounts, money
 from billing.services.invoices import (
     invoice_create,
     invoice_issue,
