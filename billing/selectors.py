@@ -1,17 +1,20 @@
 """Reads that billing pages show. Each returns a page with its rows loaded: templates
 do no query."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 
 from accounts.models import User
 from billing.models import Invoice, Order, Service
 from portal.cache import cached
 
 PAGE_SIZE = 25
+T = TypeVar("T")
 
 
 def service_list(*, user: User, page: str | int | None) -> Page:
@@ -45,7 +48,7 @@ class InvoiceList:
 class CountedPaginator(Paginator):
     """A paginator given its count, already known from the per-year totals."""
 
-    def __init__(self, object_list, per_page, *, count):
+    def __init__(self, object_list: QuerySet, per_page: int, *, count: int):
         super().__init__(object_list, per_page)
         self.count = count  # shadows the cached property: no COUNT query
 
@@ -77,7 +80,7 @@ def invoice_list(*, user: User, year: int | None, page: str | int | None) -> Inv
     return InvoiceList(page=shown, years=years, year=year)
 
 
-def _cached(user: User, *parts, produce):
+def _cached(user: User, *parts: object, produce: Callable[[], T]) -> T:
     return cached(":".join(map(str, ("billing:invoice-list", user.pk,
                                      user.invoice_list_version.hex, *parts))),
                   produce, timeout=settings.INVOICE_LIST_CACHE_SECONDS)

@@ -9,7 +9,7 @@ from billing.services.renewals import renewals_issue_due, services_expire_due
 
 
 @shared_task(bind=True, max_retries=5, acks_late=True)
-def render_invoice_pdf_task(self, invoice_id):
+def render_invoice_pdf_task(self, invoice_id: int) -> None:
     try:
         invoice_store_pdf(invoice_id=invoice_id)
     except OSError as exc:  # storage full or unreachable: try again later
@@ -17,10 +17,10 @@ def render_invoice_pdf_task(self, invoice_id):
 
 
 @shared_task
-def issue_renewals_task():
+def issue_renewals_task() -> int:
     return len(renewals_issue_due(now=timezone.now()))
 
 
 @shared_task
-def expire_services_task():
+def expire_services_task() -> int:
     return services_expire_due(now=timezone.now())

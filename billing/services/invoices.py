@@ -5,6 +5,7 @@ import logging
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import NoReturn
 
 from celery import current_app
 from django.conf import settings
@@ -162,7 +163,7 @@ def invoice_render_pdf(*, invoice: Invoice) -> bytes:
     return HTML(string=html, url_fetcher=_no_fetch).write_pdf(stylesheets=stylesheets)
 
 
-def _no_fetch(url, *args, **kwargs):
+def _no_fetch(url: str, *args, **kwargs) -> NoReturn:
     # The invoice template and its stylesheets are self-contained; nothing is loaded.
     raise ValueError(f"Invoice PDFs load no external resource ({url})")
 

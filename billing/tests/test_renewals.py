@@ -6,8 +6,8 @@ import time_machine
 from django.core import mail
 
 from billing.models import Invoice, Service
-from billing.services.invoices import invoice_mark_paid
 from billing.services import renewals
+from billing.services.invoices import invoice_mark_paid
 from billing.services.renewals import renewals_issue_due, services_expire_due
 from billing.tasks import expire_services_task, issue_renewals_task
 from conftest import make_customer, run_at_once
