@@ -31,9 +31,8 @@ class ServiceAdmin(PortalModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        """Every staff edit is in the customer's security log and told to the customer."""
-        if not change:
-            return super().save_model(request, obj, form, change)
+        """Services are never added here, so this is a staff edit: it goes to the
+        customer's security log and the customer is told."""
         service_staff_edit(service=obj, staff_user=request.user, fields=form.changed_data,
                            request=request)
 
