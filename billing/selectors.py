@@ -46,10 +46,11 @@ class InvoiceList:
 
 
 class CountedPaginator(Paginator):
-    """A paginator given its count, already known from the per-year totals."""
+    """A paginator that numbers the pages of `count` rows without holding them: the
+    caller reads a page's rows (or finds them in the cache)."""
 
-    def __init__(self, object_list: QuerySet, per_page: int, *, count: int):
-        super().__init__(object_list, per_page)
+    def __init__(self, per_page: int, *, count: int):
+        super().__init__((), per_page)
         self.count = count  # shadows the cached property: no COUNT query
 
 
@@ -61,23 +62,30 @@ def invoice_list(*, user: User, year: int | None, page: str | int | None) -> Inv
     changes in the transaction that issues an invoice or records its payment
     (billing.services.invoices.invoice_list_changed), and the user row is read with every
     request anyway. So a change shows on the next request, and a page seen again costs no
-    query. A page read anew costs two queries whatever the number of invoices: the years
-    with their counts (which also give the paginator its count), and the page's rows.
-    When the cache server fails, the database answers (portal.cache.cached)."""
-    issued = Invoice.objects.filter(customer=user, status=Invoice.Status.ISSUED)
+    query (nor builds one). A page read anew costs two queries whatever the number of
+    invoices: the years with their counts (which also give the paginator its count), and
+    the page's rows. When the cache server fails, the database answers
+    (portal.cache.cached)."""
     years = _cached(user, "years", produce=lambda: list(
-        issued.values_list("year").annotate(count=Count("pk")).order_by("-year")))
+        _issued(user).values_list("year").annotate(count=Count("pk")).order_by("-year")))
     counts = dict(years)
     year = year if year in counts else None
-    invoices = issued.filter(year=year) if year else issued
-    rows = invoices.order_by("-year", "-sequence").values(
-        "number", "issued_at", "kind", "total", "currency", "paid_at")
-    count = counts[year] if year else sum(counts.values())
-    shown = CountedPaginator(rows, PAGE_SIZE, count=count).get_page(page)
-    # Its rows are a lazy slice: read on a cache miss only.
-    shown.object_list = _cached(user, "page", year or "all", shown.number,
-                                produce=lambda: list(shown.object_list))
-    return InvoiceList(page=shown, years=years, year=year)
+    paginator = CountedPaginator(PAGE_SIZE, count=counts[year] if year else sum(counts.values()))
+    number = paginator.get_page(page).number
+    rows = _cached(user, "page", year or "all", number,
+                   produce=lambda: _invoice_rows(user=user, year=year, number=number))
+    return InvoiceList(page=Page(rows, number, paginator), years=years, year=year)
+
+
+def _issued(user: User) -> QuerySet:
+    return Invoice.objects.filter(customer=user, status=Invoice.Status.ISSUED)
+
+
+def _invoice_rows(*, user: User, year: int | None, number: int) -> list[dict]:
+    invoices = _issued(user).filter(year=year) if year else _issued(user)
+    first = (number - 1) * PAGE_SIZE
+    return list(invoices.order_by("-year", "-sequence").values(
+        "number", "issued_at", "kind", "total", "currency", "paid_at")[first:first + PAGE_SIZE])
 
 
 def _cached(user: User, *parts: object, produce: Callable[[], T]) -> T:
