@@ -17,7 +17,8 @@ from django.utils.crypto import get_random_string  # noqa: E402
 
 from accounts.services import account_create  # noqa: E402
 from billing.models import Invoice, InvoiceSequence, Product  # noqa: E402
-from billing.services import invoice_store_pdf, order_place  # noqa: E402
+from billing.services.invoices import invoice_store_pdf  # noqa: E402
+from billing.services.orders import order_place, order_quote  # noqa: E402
 
 INVOICES = 1000
 YEAR = 2025
@@ -40,8 +41,10 @@ def main():
         for n in range(1, INVOICES)
     ], batch_size=500)
     InvoiceSequence.objects.create(year=YEAR, last_number=INVOICES - 1)
-    order = order_place(customer=customer, product=Product.objects.get(code="web-hosting"),
-                        period="year", service_name="bench.example",
+    hosting = Product.objects.get(code="web-hosting")
+    order = order_place(customer=customer, product=hosting, period="year",
+                        service_name="bench.example",
+                        quoted_total=order_quote(product=hosting, period="year").total_amount,
                         now=datetime(YEAR + 1, 2, 1, tzinfo=timezone.utc))
     invoice_store_pdf(invoice_id=order.invoice.pk)
     client = Client()

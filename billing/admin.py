@@ -2,8 +2,9 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from billing import services
 from billing.models import Invoice, InvoiceLine, Order, OrderLine, Product, Service
+from billing.services.invoices import invoice_mark_paid
+from billing.services.service_edits import service_staff_edit
 from portal.admin import PortalModelAdmin
 
 
@@ -22,11 +23,18 @@ class ServiceAdmin(PortalModelAdmin):
     list_filter = ("status", "auto_renew", "product")
     search_fields = ("name", "customer__nic_handle", "customer__email")
     list_select_related = ("customer", "product")
-    readonly_fields = ("customer", "product", "created_at", "delivered_at")
+    readonly_fields = ("customer", "product", "created_at", "delivered_at", "renewal_attempts",
+                       "renewal_retry_at")
     date_hierarchy = "expires_at"
 
     def has_add_permission(self, request):
         return False
+
+    def save_model(self, request, obj, form, change):
+        """Services are never added here, so this is a staff edit: it goes to the
+        customer's security log and the customer is told."""
+        service_staff_edit(service=obj, staff_user=request.user, fields=form.changed_data,
+                           request=request)
 
 
 class OrderLineInline(admin.TabularInline):
@@ -107,7 +115,7 @@ class InvoiceAdmin(PortalModelAdmin):
     def mark_paid(self, request, queryset):
         paid = 0
         for invoice in queryset.filter(status=Invoice.Status.ISSUED, paid_at__isnull=True):
-            if services.invoice_mark_paid(invoice=invoice, staff_user=request.user):
+            if invoice_mark_paid(invoice=invoice, staff_user=request.user):
                 self.log_change(request, invoice, [{"changed": {"fields": ["paid_at"]}}])
                 paid += 1
         self.message_user(request, ngettext("%(count)d invoice marked paid.",

@@ -8,3 +8,6 @@ class BillingConfig(AppConfig):
 
     def ready(self):
         from billing import emails  # noqa: F401  (declares the app's email kinds)
+        # Registers the tasks in every process, the web's too: services enqueue them by
+        # name, and Celery runs a registered task in place when tasks are eager (tests).
+        from billing import tasks  # noqa: F401

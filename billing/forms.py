@@ -1,4 +1,5 @@
 import re
+from decimal import Decimal, InvalidOperation
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
@@ -49,12 +50,23 @@ class OrderForm(forms.Form):
         help_text=_("The domain name to register, or the domain your hosting or server is for."),
     )
     token = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    # The total the review page showed, posted back with the confirmation.
+    quoted_total = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_id = "order-form"
         self.helper.add_input(Submit("review", _("Continue")))
+
+    def clean_quoted_total(self):
+        """The total the customer saw, or None when there is none to trust (the order
+        service then shows the price again rather than place the order)."""
+        try:
+            total = Decimal(self.cleaned_data["quoted_total"])
+        except InvalidOperation:
+            return None
+        return total if total.is_finite() else None
 
     def clean(self):
         data = super().clean()
@@ -83,8 +95,5 @@ class AutoRenewForm(forms.Form):
 
 
 class InvoiceFilterForm(forms.Form):
-    year = forms.TypedChoiceField(label=_("Year"), required=False, coerce=int, empty_value=None)
-
-    def __init__(self, *args, years=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["year"].choices = [("", _("All years"))] + [(y, y) for y in years]
+    # Any year: billing.selectors.invoice_list shows them all for a year with no invoice.
+    year = forms.IntegerField(label=_("Year"), required=False, min_value=1, max_value=9999)

@@ -1,12 +1,11 @@
 """Catalogue, services, orders and invoices.
 
-Money is `Decimal` throughout, rounded half-up to the cent on each line; an invoice's
-totals are sums of its rounded lines. An issued invoice is a legal document: its
-number, customer and seller details, lines and amounts never change afterwards (the
-payment record beside them does)."""
+Amounts follow billing.money. An issued invoice is a legal document: its number,
+customer and seller details, lines and amounts never change afterwards (the payment
+record beside them does)."""
 
 import uuid
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -14,28 +13,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from billing.money import CURRENCY
 from portal.text import no_control_characters
 
-CENT = Decimal("0.01")
-HUNDRED = Decimal("100")
-CURRENCY = "EUR"
 NUMBER_PREFIX = "FR"
-
-
-def money(value):
-    """`value` rounded half-up to the cent. Floats are refused: 2.675 as a float is
-    really 2.67499999..., which would round the wrong way."""
-    if isinstance(value, float):
-        raise TypeError("money() takes Decimal, int or str, never float")
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def line_amounts(*, unit_price, quantity, tax_rate):
-    """(net, tax, total) of one line, each rounded to the cent; the tax is computed on
-    the rounded net amount of this line."""
-    net = money(Decimal(unit_price) * quantity)
-    tax = money(net * Decimal(tax_rate) / HUNDRED)
-    return net, tax, net + tax
 
 
 class Period(models.TextChoices):
@@ -109,9 +90,6 @@ class Product(models.Model):
         """The price excluding tax for one `period`, or None when it is not sold so."""
         return self.price_monthly if period == Period.MONTH else self.price_yearly
 
-    def periods(self):
-        return [p for p in Period if self.price_for(p) is not None]
-
 
 class Service(models.Model):
     """Something a customer owns: a domain, a hosting plan, a VPS."""
@@ -134,6 +112,12 @@ class Service(models.Model):
     created_at = models.DateTimeField(_("ordered"))
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    # Renewal invoices that could not be issued in a row, and when to try again: the
+    # renewal job skips the service until then (billing.services.renewals).
+    renewal_attempts = models.PositiveSmallIntegerField(_("failed renewal attempts"), default=0,
+                                                        editable=False)
+    renewal_retry_at = models.DateTimeField(_("renewal retried after"), null=True, blank=True,
+                                            editable=False)
 
     class Meta:
         verbose_name = _("service")

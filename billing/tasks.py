@@ -1,22 +1,26 @@
+"""Billing's Celery tasks: thin, they take ids and call a service. Services never import
+this module: they enqueue by task name (billing.services.invoices.RENDER_PDF_TASK)."""
+
 from celery import shared_task
 from django.utils import timezone
 
-from billing import services
+from billing.services.invoices import invoice_store_pdf
+from billing.services.renewals import renewals_issue_due, services_expire_due
 
 
 @shared_task(bind=True, max_retries=5, acks_late=True)
-def render_invoice_pdf_task(self, invoice_id):
+def render_invoice_pdf_task(self, invoice_id: int) -> None:
     try:
-        services.invoice_store_pdf(invoice_id=invoice_id)
+        invoice_store_pdf(invoice_id=invoice_id)
     except OSError as exc:  # storage full or unreachable: try again later
         raise self.retry(exc=exc, countdown=60 * (self.request.retries + 1)) from None
 
 
 @shared_task
-def issue_renewals_task():
-    return len(services.renewals_issue_due(now=timezone.now()))
+def issue_renewals_task() -> int:
+    return len(renewals_issue_due(now=timezone.now()))
 
 
 @shared_task
-def expire_services_task():
-    return services.services_expire_due(now=timezone.now())
+def expire_services_task() -> int:
+    return services_expire_due(now=timezone.now())

@@ -2,30 +2,22 @@ import logging
 import uuid
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
-from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from billing import services
+from billing import selectors
 from billing.forms import AutoRenewForm, InvoiceFilterForm, OrderForm
 from billing.models import Invoice, Order, Service
-from portal.cache import cached
+from billing.services.invoices import invoice_store_pdf
+from billing.services.orders import order_place, order_quote
+from billing.services.service_edits import service_set_auto_renew
+from portal.errors import DomainError, form_add_domain_error
 
 log = logging.getLogger(__name__)
-
-PAGE_SIZE = 25
-
-
-def _page(request, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def _invoice_for(request, number):
@@ -38,9 +30,8 @@ def _invoice_for(request, number):
 
 @login_required
 def services_list(request):
-    services_page = _page(request, Service.objects.filter(customer=request.user)
-                          .select_related("product").order_by("-created_at", "-pk"))
-    return render(request, "billing/services.html", {"page": services_page})
+    page = selectors.service_list(user=request.user, page=request.GET.get("page"))
+    return render(request, "billing/services.html", {"page": page})
 
 
 @login_required
@@ -50,7 +41,7 @@ def service_auto_renew(request, pk):
     form = AutoRenewForm(request.POST)
     if form.is_valid():
         auto_renew = form.cleaned_data["auto_renew"]
-        services.service_set_auto_renew(service=service, auto_renew=auto_renew)
+        service_set_auto_renew(service=service, auto_renew=auto_renew)
         if auto_renew:
             message = _("%(name)s will renew automatically.")
         else:
@@ -61,9 +52,8 @@ def service_auto_renew(request, pk):
 
 @login_required
 def orders_list(request):
-    orders = (Order.objects.filter(customer=request.user).select_related("invoice")
-              .prefetch_related("lines__product", "lines__service").order_by("-created_at", "-pk"))
-    return render(request, "billing/orders.html", {"page": _page(request, orders)})
+    page = selectors.order_list(user=request.user, page=request.GET.get("page"))
+    return render(request, "billing/orders.html", {"page": page})
 
 
 @login_required
@@ -77,67 +67,41 @@ def order_detail(request, pk):
 @login_required
 def order_new(request):
     """Step 1: choose a product, a period and a name. Step 2: review the price, then
-    confirm; only the confirmation places the order."""
+    confirm; only the confirmation places the order, at the price reviewed."""
     if request.method != "POST":
         return render(request, "billing/order_new.html", {"form": OrderForm()})
     form = OrderForm(request.POST)
     if not form.is_valid():
         return render(request, "billing/order_new.html", {"form": form})
     data = form.cleaned_data
-    quote = services.order_quote(product=data["product"], period=data["period"])
-    confirming = "confirm" in request.POST and data["token"]
-    if confirming and request.POST.get("quoted_total") != str(quote.total_amount):
-        # The price changed since the customer saw it: show the new one to confirm.
-        messages.warning(request, _("The price has changed since you saw it. Please check "
-                                    "the new price and confirm again."))
-        confirming = False
-    if not confirming:
-        return render(request, "billing/order_confirm.html", {
-            "data": data, "quote": quote, "token": data["token"] or uuid.uuid4()})
-    order = services.order_place(customer=request.user, product=data["product"],
-                                 period=data["period"], service_name=data["service_name"],
-                                 token=data["token"])
-    messages.success(request, _("Thank you: your order is confirmed. Its invoice is below; "
-                                "the service starts once it is paid."))
-    return redirect("billing:order", pk=order.pk)
-
-
-class CountedPaginator(Paginator):
-    """A paginator given its count, already known from the per-year totals."""
-
-    def __init__(self, object_list, per_page, *, count):
-        super().__init__(object_list, per_page)
-        self.count = count  # shadows the cached property: no COUNT query
+    if "confirm" in request.POST and data["token"]:
+        try:
+            order = order_place(customer=request.user, product=data["product"],
+                                period=data["period"], service_name=data["service_name"],
+                                quoted_total=data["quoted_total"], token=data["token"])
+        except DomainError as error:  # the price changed: review the new one
+            form_add_domain_error(form, error)
+        else:
+            messages.success(request, _("Thank you: your order is confirmed. Its invoice is "
+                                        "below; the service starts once it is paid."))
+            return redirect("billing:order", pk=order.pk)
+    return render(request, "billing/order_confirm.html", {
+        "form": form, "data": data, "token": data["token"] or uuid.uuid4(),
+        "quote": order_quote(product=data["product"], period=data["period"])})
 
 
 @login_required
 def invoices_list(request):
-    """The customer's issued invoices, newest first, by pages of 25, filtered by year.
-
-    The list is rendered once per page and per version of the customer's invoices (which
-    changes in the transaction that issues or pays one; see billing.services), then read
-    from the cache: a page seen again costs no query beyond the session and the user.
-    A page rendered anew costs two more, whatever the number of invoices: the years with
-    their counts (which also give the paginator its count), and the page's rows."""
-    customer = request.user
-    years = services.invoice_years(customer=customer)
-    form = InvoiceFilterForm(request.GET or None, years=[year for year, _count in years])
-    year = form.cleaned_data["year"] if form.is_valid() else None
-    count = sum(n for y, n in years if y == year or not year)
-    invoices = Invoice.objects.filter(customer=customer, status=Invoice.Status.ISSUED)
-    if year:
-        invoices = invoices.filter(year=year)
-    rows = invoices.order_by("-year", "-sequence").values(
-        "number", "issued_at", "kind", "total", "currency", "paid_at")
-    # Slicing the rows is lazy: they are read only when a page is rendered.
-    page = CountedPaginator(rows, PAGE_SIZE, count=count).get_page(request.GET.get("page"))
-    key = services.invoice_list_cache_key(customer, "page", year or "all", page.number,
-                                          get_language(), timezone.get_current_timezone_name())
-    invoice_list = cached(key, lambda: render_to_string("billing/_invoice_list.html", {
-        "page": page, "years": years, "year": year,
-        "query": urlencode({"year": year}) if year else "",
-    }), timeout=settings.INVOICE_LIST_CACHE_SECONDS)
-    return render(request, "billing/invoices.html", {"invoice_list": invoice_list})
+    """The customer's issued invoices by pages, filtered by year (see
+    billing.selectors.invoice_list for what it costs)."""
+    form = InvoiceFilterForm(request.GET)
+    invoices = selectors.invoice_list(user=request.user,
+                                      year=form.cleaned_data["year"] if form.is_valid() else None,
+                                      page=request.GET.get("page"))
+    return render(request, "billing/invoices.html", {
+        "invoices": invoices, "page": invoices.page,
+        "query": urlencode({"year": invoices.year}) if invoices.year else "",
+    })
 
 
 @login_required
@@ -159,7 +123,7 @@ def invoice_pdf(request, number):
         handle = None
     if handle is None:
         log.warning("The PDF of invoice %s is not stored; rendering it now", invoice.number)
-        handle = storage.open(services.invoice_store_pdf(invoice_id=invoice.pk), "rb")
+        handle = storage.open(invoice_store_pdf(invoice_id=invoice.pk), "rb")
     response = FileResponse(handle, content_type="application/pdf",
                             filename=f"{invoice.number}.pdf")
     response["Cache-Control"] = "private, max-age=3600"

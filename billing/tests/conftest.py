@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 
 from billing.models import Invoice, Product
-from billing.services import invoice_list_changed, order_place
+from billing.services.invoices import invoice_list_changed
+from billing.services.orders import order_place, order_quote
 from conftest import make_customer
 
 NOW = datetime(2026, 3, 10, 9, 30, tzinfo=timezone.utc)
@@ -52,8 +53,10 @@ def staff(db):
 
 
 def place_order(customer, product, period="year", name="example.com", now=NOW):
+    """An order confirmed at the price shown, as the order form places it."""
+    quote = order_quote(product=product, period=period)
     order = order_place(customer=customer, product=product, period=period,
-                        service_name=name, now=now)
+                        service_name=name, quoted_total=quote.total_amount, now=now)
     return order, order.invoice, order.lines.get().service
 
 

@@ -1,6 +1,7 @@
 import pytest
 from django.core import mail
 
+from accounts.models import SecurityEvent
 from billing.models import Invoice, Service
 
 from .conftest import place_order
@@ -68,3 +69,52 @@ def test_a_support_agent_marks_an_invoice_paid_but_cannot_edit_or_delete_it(
                              {"post": "yes"}).status_code == 403
     invoice.refresh_from_db()
     assert invoice.total == total
+
+
+def service_form(service, **changes):
+    """The service's change form as admin shows it, with `changes`."""
+    expires = service.expires_at
+    data = {"name": service.name, "period": service.period, "status": service.status,
+            "auto_renew": "on" if service.auto_renew else "",
+            "expires_at_0": expires.strftime("%Y-%m-%d") if expires else "",
+            "expires_at_1": expires.strftime("%H:%M:%S") if expires else ""}
+    data.update(changes)
+    return {name: value for name, value in data.items() if value != ""}
+
+
+def test_a_staff_edit_of_a_service_is_logged_and_the_customer_is_told(
+    staff_client, staff, customer, hosting, django_capture_on_commit_callbacks
+):
+    _order, _invoice, service = place_order(customer, hosting, name="shop.example")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(f"/admin/billing/service/{service.pk}/change/",
+                                     service_form(service, status="active", auto_renew="",
+                                                  expires_at_0="2027-03-12",
+                                                  expires_at_1="12:00:00"))
+    assert response.status_code == 302
+    service.refresh_from_db()
+    assert service.status == "active" and service.auto_renew is False
+    event = customer.security_events.get(action=SecurityEvent.Action.STAFF_ACTION)
+    assert event.actor == staff
+    assert event.detail == {"what": "service_edit", "service": service.pk,
+                            "name": "shop.example",
+                            "fields": ["auto_renew", "expires_at", "status"]}
+    [message] = mail.outbox
+    assert message.to == [customer.email] and customer.nic_handle in message.subject
+    for body in (message.body, message.alternatives[0][0]):
+        assert "Our support team changed your service shop.example." in body
+        assert "Fields changed: automatic renewal, expires, status." in body
+
+
+def test_saving_a_service_unchanged_logs_nothing_and_sends_nothing(
+    staff_client, customer, hosting, django_capture_on_commit_callbacks
+):
+    _order, _invoice, service = place_order(customer, hosting)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(f"/admin/billing/service/{service.pk}/change/",
+                                     service_form(service))
+    assert response.status_code == 302
+    assert not customer.security_events.filter(action=SecurityEvent.Action.STAFF_ACTION).exists()
+    assert mail.outbox == []

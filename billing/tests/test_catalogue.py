@@ -18,7 +18,8 @@ def test_the_catalogue_migration_seeds_a_domain_hosting_and_a_vps():
     seed.add_catalogue(apps, None)
     products = {p.code: p for p in Product.objects.all()}
     assert set(products) == {"domain-com", "web-hosting", "vps"}
-    assert products["domain-com"].periods() == ["year"]
+    assert products["domain-com"].price_for("month") is None
+    assert products["domain-com"].price_for("year") == Decimal("12.99")
     assert products["domain-com"].domain_suffix == ".com"
     assert products["web-hosting"].price_for("month") == Decimal("4.99")
     assert products["vps"].price_for("year") == Decimal("107.88")

@@ -2,7 +2,7 @@ import pytest
 from django.contrib.staticfiles import finders
 
 from billing.models import Invoice
-from billing.services import invoice_mark_paid
+from billing.services.invoices import invoice_mark_paid
 
 from .conftest import place_order
 

@@ -5,7 +5,7 @@ import pytest
 from django.db import transaction
 
 from billing.models import Invoice, InvoiceIssued, InvoiceSequence
-from billing.services import invoice_create, invoice_issue, invoice_line_add
+from billing.services.invoices import invoice_create, invoice_issue, invoice_line_add
 from conftest import make_customer, run_at_once
 
 from .conftest import NOW

@@ -5,7 +5,7 @@ from django.core import mail
 
 from accounts.models import SecurityEvent
 from billing.models import Service
-from billing.services import invoice_mark_paid
+from billing.services.invoices import invoice_mark_paid
 
 from .conftest import place_order
 

@@ -6,7 +6,7 @@ from django.core.files.storage import default_storage
 from pypdf import PdfReader
 
 from billing.models import Invoice
-from billing.services import invoice_store_pdf
+from billing.services.invoices import invoice_store_pdf
 from billing.tasks import render_invoice_pdf_task
 
 from .conftest import place_order
@@ -83,7 +83,7 @@ def test_it_is_rendered_in_the_customers_language(invoice, customer):
 def test_the_pdf_page_serves_the_stored_file(customer_client, invoice, monkeypatch):
     render_invoice_pdf_task.delay(invoice.pk)
     stored = stored_pdf(invoice)
-    monkeypatch.setattr("billing.services.invoice_render_pdf",
+    monkeypatch.setattr("billing.services.invoices.invoice_render_pdf",
                         lambda **kw: pytest.fail("a stored PDF must not be rendered again"))
     response = customer_client.get(f"/billing/invoices/{invoice.number}/pdf/")
     assert response.status_code == 200

@@ -1,5 +1,6 @@
-"""The invoice list is rendered once per page and version of the customer's invoices, then
-read from the cache: what the customer sees must still be up to date at once."""
+"""The invoice list reads each page once per version of the customer's invoices, then from
+the cache (billing.selectors.invoice_list): what the customer sees must still be up to
+date at once."""
 
 import logging
 from datetime import datetime, timezone
@@ -8,7 +9,7 @@ from urllib.parse import urlparse
 import pytest
 from django.core.cache import caches
 
-from billing.services import invoice_mark_paid
+from billing.services.invoices import invoice_mark_paid
 from conftest import _port_open, make_customer, require
 
 from .conftest import bulk_invoices, place_order

@@ -2,8 +2,8 @@ from decimal import Decimal
 
 import pytest
 
-from billing.models import line_amounts, money
-from billing.services import invoice_create, invoice_issue, invoice_line_add
+from billing.money import line_amounts, money
+from billing.services.invoices import invoice_create, invoice_issue, invoice_line_add
 
 from .conftest import NOW
 

@@ -78,6 +78,20 @@ def test_a_price_changed_since_the_review_is_shown_again_before_ordering(
     assert Order.objects.get(customer=customer).invoice.total == Decimal("71.88")
 
 
+@pytest.mark.parametrize("quoted", [None, "", "abc", "NaN", "sNaN", "59.87"])
+def test_a_confirmation_without_the_reviewed_price_shows_the_price_again(
+    customer_client, hosting, quoted
+):
+    review = customer_client.post("/billing/orders/new/", choose(hosting))
+    posted = {**confirmation(review), "quoted_total": quoted}
+    if quoted is None:
+        del posted["quoted_total"]
+    response = customer_client.post("/billing/orders/new/", choose(hosting, **posted))
+    page = response.content.decode()
+    assert "The price has changed" in page and 'name="quoted_total" value="59.88"' in page
+    assert not Order.objects.exists()
+
+
 def test_a_domain_name_is_checked_and_normalised(customer_client, customer, domain):
     bad = customer_client.post("/billing/orders/new/", choose(domain, name="not a domain"))
     assert "Enter a domain name such as example.com." in bad.content.decode()

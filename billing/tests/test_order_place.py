@@ -1,12 +1,16 @@
 import uuid
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.core import mail
+from kombu.exceptions import OperationalError
 
 from billing.models import Invoice, Order, Service
-from billing.services import PeriodNotSold, order_place
+from billing.services.orders import PeriodNotSold, order_place
+from billing.tasks import render_invoice_pdf_task
 from notifications.models import OutboundEmail
+from portal.errors import DomainError
 
 from .conftest import NOW, place_order
 
@@ -69,9 +73,11 @@ def test_the_confirmation_email_is_in_the_customers_language(customer, hosting,
 def test_the_same_confirmation_twice_places_one_order(customer, hosting):
     token = uuid.uuid4()
     first = order_place(customer=customer, product=hosting, period="year",
-                        service_name="example.com", token=token, now=NOW)
+                        service_name="example.com", quoted_total=Decimal("59.88"),
+                        token=token, now=NOW)
     second = order_place(customer=customer, product=hosting, period="year",
-                         service_name="example.com", token=token, now=NOW)
+                         service_name="example.com", quoted_total=Decimal("59.88"),
+                         token=token, now=NOW)
     assert first == second
     assert Order.objects.count() == Invoice.objects.count() == Service.objects.count() == 1
     assert OutboundEmail.objects.count() == 1
@@ -85,3 +91,30 @@ def test_the_invoice_pdf_is_rendered_and_stored_after_commit(customer, hosting,
     assert invoice.pdf.name == f"invoices/2026/{invoice.number}.pdf"
     with invoice.pdf.open("rb") as stored:
         assert stored.read(5) == b"%PDF-"
+
+
+def test_a_broker_outage_leaves_the_order_placed_and_the_pdf_for_later(
+    customer, hosting, django_capture_on_commit_callbacks, caplog
+):
+    down = OperationalError("[Errno 111] Connection refused")
+    with mock.patch.object(render_invoice_pdf_task, "apply_async", side_effect=down) as sent, \
+            django_capture_on_commit_callbacks(execute=True):
+        _order, invoice, _service = place_order(customer, hosting)
+    assert list(sent.call_args.args[0]) == [invoice.pk]
+    assert f"Could not enqueue the PDF of invoice {invoice.pk}" in caplog.text
+    invoice.refresh_from_db()
+    assert invoice.number == "FR2026-000001" and not invoice.pdf
+
+
+@pytest.mark.parametrize("quoted", [Decimal("59.88"), None])
+def test_it_refuses_a_total_that_is_no_longer_the_price(customer, hosting, quoted):
+    hosting.price_yearly = Decimal("59.90")
+    hosting.save()
+    with pytest.raises(DomainError) as refused:
+        order_place(customer=customer, product=hosting, period="year",
+                    service_name="example.com", quoted_total=quoted, now=NOW)
+    assert refused.value.code == "price_changed" and refused.value.field is None
+    assert "The price has changed" in refused.value.message
+    assert not Order.objects.exists() and not Invoice.objects.exists()
+    assert order_place(customer=customer, product=hosting, period="year",
+                       service_name="example.com", quoted_total=Decimal("71.88"), now=NOW)

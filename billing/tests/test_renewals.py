@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -6,7 +6,9 @@ import time_machine
 from django.core import mail
 
 from billing.models import Invoice, Service
-from billing.services import invoice_mark_paid, renewals_issue_due, services_expire_due
+from billing.services import renewals
+from billing.services.invoices import invoice_mark_paid
+from billing.services.renewals import renewals_issue_due, services_expire_due
 from billing.tasks import expire_services_task, issue_renewals_task
 from conftest import make_customer, run_at_once
 
@@ -128,6 +130,59 @@ def test_a_service_that_cannot_be_renewed_does_not_block_the_others(customer, ho
     assert "Could not issue the renewal" in caplog.text
 
 
+def test_a_failing_renewal_is_pushed_later_so_it_cannot_fill_the_batch(
+    customer, hosting, domain, staff, monkeypatch, caplog
+):
+    monkeypatch.setattr(renewals, "RENEWAL_BATCH", 1)
+    failing = active_service(customer, hosting, staff, name="hosting.example")
+    other = active_service(customer, domain, staff, name="example.com")
+    Service.objects.filter(pk=failing.pk).update(expires_at=EXPIRY - timedelta(days=1))
+    hosting.price_yearly = None  # no longer sold by the year: its renewal fails
+    hosting.save()
+    assert renewals_issue_due(now=FIFTEEN_DAYS_BEFORE) == []
+    assert "Could not issue the renewal" in caplog.text
+    [issued] = renewals_issue_due(now=FIFTEEN_DAYS_BEFORE)
+    assert issued.lines.get().service == other
+    failing.refresh_from_db()
+    assert failing.renewal_attempts == 1
+    assert failing.renewal_retry_at == FIFTEEN_DAYS_BEFORE + timedelta(hours=1)
+
+
+def test_a_failing_renewal_waits_twice_as_long_after_each_failure_and_recovers(
+    customer, hosting, staff
+):
+    service = active_service(customer, hosting, staff)
+    hosting.price_yearly = None
+    hosting.save()
+    now = FIFTEEN_DAYS_BEFORE
+    for attempts, delay in ((1, 1), (2, 2), (3, 4), (4, 8)):
+        assert renewals_issue_due(now=now) == []
+        service.refresh_from_db()
+        assert service.renewal_attempts == attempts
+        assert service.renewal_retry_at == now + timedelta(hours=delay)
+        renewals_issue_due(now=service.renewal_retry_at - timedelta(seconds=1))  # not yet
+        service.refresh_from_db()
+        assert service.renewal_attempts == attempts
+        now = service.renewal_retry_at
+    hosting.price_yearly = Decimal("49.90")
+    hosting.save()
+    [invoice] = renewals_issue_due(now=now)
+    service.refresh_from_db()
+    assert (service.renewal_attempts, service.renewal_retry_at) == (0, None)
+    assert invoice.lines.get().period_start == EXPIRY
+
+
+def test_the_wait_is_capped_at_a_week(customer, hosting, staff):
+    service = active_service(customer, hosting, staff)
+    Service.objects.filter(pk=service.pk).update(renewal_attempts=12)
+    hosting.price_yearly = None
+    hosting.save()
+    renewals_issue_due(now=FIFTEEN_DAYS_BEFORE)
+    service.refresh_from_db()
+    assert service.renewal_attempts == 13
+    assert service.renewal_retry_at == FIFTEEN_DAYS_BEFORE + timedelta(days=7)
+
+
 def test_an_unpaid_service_expires_and_a_late_payment_revives_it(customer, hosting, staff):
     service = active_service(customer, hosting, staff)
     [renewal] = renewals_issue_due(now=FIFTEEN_DAYS_BEFORE)
@@ -157,3 +212,25 @@ def test_two_runs_at_once_on_postgresql_issue_one_invoice_per_service(postgres, 
         assert renewals_of(service).count() == 1
     numbers = sorted(Invoice.objects.filter(kind=Invoice.Kind.RENEWAL).values_list("sequence", flat=True))
     assert numbers == list(range(1, len(services) + 1))
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_at_once_on_postgresql_count_a_failure_once(postgres, hosting, domain):
+    staff = make_customer("staff@example.com", first_name="Sam", last_name="Staff")
+    failing = [active_service(make_customer(f"fail{n}@example.org"), hosting, staff,
+                              name=f"site{n}.example") for n in range(5)]
+    renewed = [active_service(make_customer(f"ok{n}@example.org"), domain, staff,
+                              name=f"site{n}.com") for n in range(5)]
+    hosting.price_yearly = None
+    hosting.save()
+    results, errors = run_at_once(
+        lambda _n: len(renewals_issue_due(now=FIFTEEN_DAYS_BEFORE)), 4)
+    assert errors == [] and sum(results) == len(renewed)
+    for service in renewed:
+        assert renewals_of(service).count() == 1
+    for service in failing:
+        service.refresh_from_db()
+        assert renewals_of(service).count() == 0
+        assert service.renewal_attempts == 1
+        assert service.renewal_retry_at == FIFTEEN_DAYS_BEFORE + timedelta(hours=1)

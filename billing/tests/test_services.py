@@ -1,7 +1,7 @@
 import pytest
 
 from billing.models import Service
-from billing.services import invoice_mark_paid
+from billing.services.invoices import invoice_mark_paid
 
 from .conftest import place_order
 

@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import SecurityEvent, User
-from billing.services import invoice_mark_paid
+from billing.services.invoices import invoice_mark_paid
 from billing.tests.conftest import catalogue_product, place_order
 from notifications.delivery import email_deliver
 from notifications.services import email_queue
