@@ -11,7 +11,6 @@ import ast
 from collections import deque
 from pathlib import Path
 
-import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("accounts", "billing", "notifications", "portal")
@@ -169,12 +168,6 @@ def test_the_portal_utilities_import_no_app():
     assert wrong == []
 
 
-@pytest.mark.xfail(strict=False, reason="accounts and billing cycles are being removed")
-def test_no_cycle_anywhere(request):
+def test_no_cycle_anywhere():
     cycles = cycles_of(import_graph())
-    message = f"Import cycles (imports inside functions count):\n{describe(cycles)}"
-    marker = request.node.get_closest_marker("xfail")
-    if cycles and marker is not None:
-        # Shown in the run's summary while the mark is on; without it, the assert fails.
-        pytest.xfail(f"{marker.kwargs['reason']}. {message}")
-    assert not cycles, message
+    assert not cycles, f"Import cycles (imports inside functions count):\n{describe(cycles)}"
