@@ -52,3 +52,14 @@ def test_the_security_page_lists_only_my_own_events(client, customer, other_cust
 
 def test_the_security_page_needs_a_login(client):
     assert client.get("/account/security/")["Location"].startswith("/login/")
+
+
+def test_the_security_log_pages_with_the_shared_links(customer_client, customer):
+    from accounts.models import SecurityEvent
+
+    SecurityEvent.objects.bulk_create(
+        SecurityEvent(user=customer, action=SecurityEvent.Action.LOGIN) for _ in range(25))
+    first = customer_client.get("/account/security/").content.decode()
+    assert 'href="?page=2"' in first and "Page 1 of 2" in first
+    second = customer_client.get("/account/security/?page=2").content.decode()
+    assert "Page 2 of 2" in second and 'href="?page=1"' in second
