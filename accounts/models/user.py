@@ -106,8 +106,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
     # A new random value whenever one of the customer's invoices is issued or paid, in the
-    # same transaction: the cached invoice list is keyed by it (billing.selectors.invoice_list), and the
-    # user row is loaded with every request anyway, so a page seen again needs no query.
+    # same transaction: the cached invoice list is keyed by it
+    # (billing.selectors.invoice_list), and the user row is loaded with every request
+    # anyway, so a page seen again needs no query.
     invoice_list_version = models.UUIDField(default=uuid.uuid4, editable=False)
 
     objects = UserManager()
