@@ -7,7 +7,9 @@ class BillingConfig(AppConfig):
     verbose_name = _("Billing")
 
     def ready(self):
-        from billing import emails  # noqa: F401  (declares the app's email kinds)
         # Registers the tasks in every process, the web's too: services enqueue them by
         # name, and Celery runs a registered task in place when tasks are eager (tests).
-        from billing import tasks  # noqa: F401
+        from billing import (
+            emails,  # noqa: F401  (declares the app's email kinds)
+            tasks,  # noqa: F401
+        )

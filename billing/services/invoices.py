@@ -7,7 +7,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import NoReturn
 
-from celery import current_app
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -32,6 +31,7 @@ from billing.models import (
 )
 from billing.money import line_amounts, money
 from notifications.services import email_queue
+from portal.queueing import task_send_on_commit
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,8 @@ def invoice_issue(*, invoice: Invoice, now: datetime) -> Invoice:
         locked.status = Invoice.Status.ISSUED
         locked.save()
         invoice_list_changed(customer_id=customer.pk)
-        transaction.on_commit(lambda: _enqueue_pdf(locked.pk))
+        # A broker outage leaves the PDF to its first download (rendered then).
+        task_send_on_commit(RENDER_PDF_TASK, locked.pk)
     invoice.refresh_from_db()
     return invoice
 
@@ -138,16 +139,6 @@ def _postal_address(customer: User) -> str:
         country = str(customer.country.name) if customer.country else ""
     town = " ".join(part for part in (customer.zip, customer.city) if part)
     return "\n".join(part for part in (customer.address, town, country) if part)
-
-
-def _enqueue_pdf(invoice_id: int) -> None:
-    """Hand the PDF to a worker. Celery finds the task by its name (run in place when
-    tasks are eager, as in tests)."""
-    try:
-        current_app.signature(RENDER_PDF_TASK, args=[invoice_id]).delay()
-    except Exception:
-        # The invoice is committed; the PDF view renders a missing PDF on first download.
-        log.warning("Could not enqueue the PDF of invoice %s", invoice_id, exc_info=True)
 
 
 def invoice_render_pdf(*, invoice: Invoice) -> bytes:
