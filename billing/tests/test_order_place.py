@@ -101,7 +101,7 @@ def test_a_broker_outage_leaves_the_order_placed_and_the_pdf_for_later(
             django_capture_on_commit_callbacks(execute=True):
         _order, invoice, _service = place_order(customer, hosting)
     assert list(sent.call_args.args[0]) == [invoice.pk]
-    assert f"Could not enqueue the PDF of invoice {invoice.pk}" in caplog.text
+    assert f"Could not enqueue billing.tasks.render_invoice_pdf_task({invoice.pk},)" in caplog.text
     invoice.refresh_from_db()
     assert invoice.number == "FR2026-000001" and not invoice.pdf
 
