@@ -34,9 +34,11 @@ SELECT '!', 'bs' || lpad(n::text, 6, '0') || '-OVH', 'bench' || n || '@example.o
        false, now(), gen_random_uuid()
 FROM generate_series(1, %(n)s) AS n;
 INSERT INTO accounts_emailchangerequest (user_id, old_email, new_email, state, code_hash,
-    code_sent_at, codes_sent, wrong_codes, new_email_confirmed_at, created_at, due_at, reason)
+    code_sent_at, codes_sent, wrong_codes, new_email_confirmed_at, created_at, due_at, reason,
+    staff_note)
 SELECT id, email, 'moved.' || email, 'todo', 'x', now() - interval '25 hours', 1, 0,
-       now() - interval '24 hours', now() - interval '25 hours', now() - interval '1 hour', ''
+       now() - interval '24 hours', now() - interval '25 hours', now() - interval '1 hour', '',
+       ''
 FROM accounts_user WHERE nic_handle LIKE 'bs%%';
 ANALYZE;
 """
@@ -50,19 +52,19 @@ FLOOR_SQL = [
     f"""INSERT INTO accounts_securityevent (user_id, action, user_agent, detail, created_at)
         SELECT r.user_id, 'email_changed', '',
                json_build_object('old_email', r.old_email, 'new_email', r.new_email,
-                                 'how', '24 hours without refusal'), now()
+                                 'how', 'no_refusal'), now()
         FROM accounts_emailchangerequest r WHERE {DUE}""",
     f"""INSERT INTO notifications_outboundemail (user_id, kind, to_address, language, subject,
-            body_text, body_html, context, status, attempts, last_error, created_at,
-            next_attempt_at)
+            body_text, body_html, context, sealed_secrets, rendered_at, status, attempts,
+            last_error, created_at, next_attempt_at)
         SELECT r.user_id, 'email_changed', a.address, 'en', '', '', '',
-               json_build_object('old_email', r.old_email, 'new_email', r.new_email),
+               json_build_object('old_email', r.old_email, 'new_email', r.new_email), '', NULL,
                'queued', 0, '', now(), now()
         FROM accounts_emailchangerequest r
         CROSS JOIN LATERAL (VALUES (r.old_email), (r.new_email)) AS a(address)
         WHERE {DUE}""",
     f"""UPDATE accounts_emailchangerequest r SET state = 'done', decided_at = now(),
-            reason = '24 hours without refusal' WHERE {DUE}""",
+            reason = 'no_refusal' WHERE {DUE}""",
 ]
 
 CHILD = r"""
