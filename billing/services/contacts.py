@@ -245,8 +245,11 @@ def contact_change_accept(*, change: ContactChangeRequest, user: User, token: st
         setattr(change, f"{party}_accepted_at", now)
         setattr(change, f"{party}_token_hash", "")
         change.save(update_fields=[f"{party}_accepted_at", f"{party}_token_hash"])
-        security_log(user=user, action=Action.CONTACT_CHANGE_ACCEPTED, request=request,
-                     contact_change=change.pk, service=change.service.name, party=party)
+        for account in _accounts(change):
+            security_log(user=account, action=Action.CONTACT_CHANGE_ACCEPTED,
+                         request=request if account == user else None,
+                         contact_change=change.pk, service=change.service.name,
+                         accepted_by=user.nic_handle, party=party)
         if change.holder_accepted_at and change.target_accepted_at:
             if any(has_overdue_invoice(user=account, now=now)
                    for account in (change.holder, change.target)):
