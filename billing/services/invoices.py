@@ -75,9 +75,10 @@ def invoice_line_add(*, invoice: Invoice, description: str, unit_price: Decimal,
 
 def invoice_line_description(*, service: Service, period: str, start: datetime | None = None,
                              end: datetime | None = None) -> str:
-    """The text of the line billing `service`, in the customer's language, frozen on the
-    invoice: one period of a new service, or a renewal from `start` to `end`."""
-    with translation.override(service.customer.language):
+    """The text of the line billing `service`, in the language of the account billed (its
+    billing contact), frozen on the invoice: one period of a new service, or a renewal
+    from `start` to `end`."""
+    with translation.override(service.billing_contact.language):
         label = f"{service.product.name} – {service.name}"
         if start and end:
             return gettext("%(service)s, renewal from %(start)s to %(end)s") % {
