@@ -425,3 +425,16 @@ def test_two_expiry_runs_at_once_expire_a_request_once(postgres, hosting, staff)
     assert errors == []
     assert sum(results) == 1
     assert SecurityEvent.objects.filter(action=Action.CONTACT_CHANGE_EXPIRED).count() == 1
+
+
+def test_the_expiry_also_runs_by_hand(service, customer, django_capture_on_commit_callbacks):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    ask(service, customer, "zz999999-OVH", on_commit=django_capture_on_commit_callbacks)
+    out = StringIO()
+    with time_machine.travel(timezone.now() + timedelta(days=8), tick=False):
+        call_command("expire_contact_changes", stdout=out)
+    assert "Expired 1 " in out.getvalue()
+    assert ContactChangeRequest.objects.get().state == State.EXPIRED
