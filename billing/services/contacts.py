@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import SecurityEvent, User
 from accounts.security import security_log
+from accounts.services.common import staff_may_manage
 from billing.models import (
     CONTACT_ROLE_FIELDS,
     ContactChangeRequest,
@@ -304,9 +305,12 @@ def contact_change_cancel(*, change: ContactChangeRequest, user: User,
 
 def contact_change_staff_abort(*, change: ContactChangeRequest, staff_user: User, reason: str = "",
                                request: HttpRequest | None = None) -> ContactChangeRequest:
-    """Support staff abort a pending request: logged with their name, everyone told."""
+    """Support staff abort a pending request: logged with their name, everyone told.
+    Only a superuser acts when one of the accounts is a staff account."""
     with transaction.atomic():
         change = _locked(change)
+        for account in _accounts(change):
+            staff_may_manage(user=account, staff_user=staff_user)
         if not change.is_pending:
             raise DomainError(_("This request is no longer pending."))
         _close(change, state=State.ABORTED, reason=Reason.STAFF, now=timezone.now(),

@@ -438,3 +438,16 @@ def test_the_expiry_also_runs_by_hand(service, customer, django_capture_on_commi
         call_command("expire_contact_changes", stdout=out)
     assert "Expired 1 " in out.getvalue()
     assert ContactChangeRequest.objects.get().state == State.EXPIRED
+
+
+def test_an_agent_cannot_abort_a_request_of_a_staff_account(
+        service, customer, support_agent, agent_client, django_capture_on_commit_callbacks):
+    ask(service, customer, support_agent.nic_handle,
+        on_commit=django_capture_on_commit_callbacks)
+    change = ContactChangeRequest.objects.get()
+    response = agent_client.post(reverse("admin:billing_contactchangerequest_decide",
+                                         args=[change.pk, "abort"]), {"reason": "no"},
+                                 follow=True)
+    assert b"Only a superuser" in response.content
+    change.refresh_from_db()
+    assert change.state == State.VALIDATING
