@@ -16,6 +16,7 @@ from accounts.models import (
     User,
 )
 from portal.admin import PortalModelAdmin
+from portal.errors import DomainError
 
 ACCESS_FIELDS = ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")
 
@@ -148,7 +149,7 @@ class DecisionAdminMixin:
                 with transaction.atomic():
                     service(obj, staff_user=request.user, reason=form.cleaned_data["reason"],
                             request=request)
-            except (services.EmailChangeError, services.StaffActionRefused) as error:
+            except DomainError as error:  # EmailChangeError, StaffActionRefused and others
                 self.message_user(request, str(error), messages.ERROR)
             else:
                 self.message_user(request, _("Done: %(action)s. The customer has been emailed.")

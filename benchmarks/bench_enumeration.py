@@ -6,7 +6,8 @@ Target: the ratio of the medians stays within 0.8 to 1.25.
 - signup: an address already used by an account / a free one;
 - account recovery: a NIC handle that exists / one that does not;
 - "Forgotten password?": an account that exists / one that does not;
-- primary email change (logged in): an address used by another account / a free one.
+- primary email change (logged in): an address used by another account / a free one;
+- contact change (logged in): a NIC handle that exists / one that does not.
 
 Tasks go to an in-memory broker, as they would to Redis: the worker's part (looking
 the account up, sending) is not in the answer time. The test settings hash passwords
@@ -126,5 +127,34 @@ def test_email_change_time_does_not_tell_whether_the_address_is_taken(broker_not
     ratio = compare("email change request", {
         "taken address": lambda n: ask(other.email),
         "free address": lambda n: ask(f"free{n:04d}@example.com"),
+    })
+    assert LOW <= ratio <= HIGH
+
+
+@pytest.mark.django_db(transaction=True)
+def test_contact_change_time_does_not_tell_whether_the_nic_exists(broker_not_eager):
+    from django.utils import timezone
+
+    from billing.models import Product, Service
+
+    user = make_customer("admin@example.org")
+    other = make_customer("target@example.net", first_name="Olivia", last_name="Other")
+    product = Product.objects.get_or_create(code="bench", defaults={
+        "name": "Bench", "kind": "other", "price_yearly": "1.00"})[0]
+    now = timezone.now()
+    services = {kind: Service.objects.bulk_create([
+        Service(customer=user, product=product, name=f"{kind}{n}.example", period="year",
+                created_at=now, admin_contact=user, tech_contact=user, billing_contact=user)
+        for n in range(WARM_UP + ROUNDS)]) for kind in ("known", "unknown")}
+    client = Client()
+    client.force_login(user)
+
+    def ask(service, nic_handle):
+        return client.post(f"/account/contacts/services/{service.pk}/change/",
+                           {"roles": ["tech"], "nic_handle": nic_handle})
+
+    ratio = compare("contact change request", {
+        "existing NIC": lambda n: ask(services["known"][n], other.nic_handle),
+        "unknown NIC": lambda n: ask(services["unknown"][n], f"zz{n:06d}-OVH"),
     })
     assert LOW <= ratio <= HIGH

@@ -2,7 +2,17 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from billing.models import Invoice, InvoiceLine, Order, OrderLine, Product, Service
+from accounts.admin import DecisionAdminMixin
+from billing.models import (
+    ContactChangeRequest,
+    Invoice,
+    InvoiceLine,
+    Order,
+    OrderLine,
+    Product,
+    Service,
+)
+from billing.services.contacts import contact_change_staff_abort
 from billing.services.invoices import invoice_mark_paid
 from billing.services.service_edits import service_staff_edit
 from portal.admin import PortalModelAdmin
@@ -23,8 +33,9 @@ class ServiceAdmin(PortalModelAdmin):
     list_filter = ("status", "auto_renew", "product")
     search_fields = ("name", "customer__nic_handle", "customer__email")
     list_select_related = ("customer", "product")
+    # Contacts move only by a contact change both accounts accept.
     readonly_fields = ("customer", "product", "created_at", "delivered_at", "renewal_attempts",
-                       "renewal_retry_at")
+                       "renewal_retry_at", "admin_contact", "tech_contact", "billing_contact")
     date_hierarchy = "expires_at"
 
     def has_add_permission(self, request):
@@ -35,6 +46,35 @@ class ServiceAdmin(PortalModelAdmin):
         customer's security log and the customer is told."""
         service_staff_edit(service=obj, staff_user=request.user, fields=form.changed_data,
                            request=request)
+
+
+@admin.register(ContactChangeRequest)
+class ContactChangeRequestAdmin(DecisionAdminMixin, PortalModelAdmin):
+    """Contact changes, read only; staff may abort a pending one (logged for every account
+    concerned, each told). Never the link hashes."""
+
+    list_display = ("created_at", "service", "requester", "holder", "target_nic_handle",
+                    "target", "state", "expires_at")
+    list_filter = ("state",)
+    search_fields = ("service__name", "requester__nic_handle", "holder__nic_handle",
+                     "target__nic_handle", "target_nic_handle")
+    list_select_related = ("service", "requester", "holder", "target")
+    fields = ("service", "requester", "holder", "target_nic_handle", "target", "move_admin",
+              "move_tech", "move_billing", "state", "reason", "created_at", "expires_at",
+              "holder_accepted_at", "target_accepted_at", "links_sent", "closed_at",
+              "closed_by")
+    readonly_fields = fields
+    change_form_template = "admin/decision_change_form.html"
+    decisions = {
+        "abort": (_("Abort the contact change"),
+                  lambda obj, **kw: contact_change_staff_abort(change=obj, **kw)),
+    }
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class OrderLineInline(admin.TabularInline):

@@ -7,7 +7,7 @@ from django import forms
 from django.utils.formats import localize
 from django.utils.translation import gettext_lazy as _
 
-from billing.models import Period, Product
+from billing.models import ContactRole, Period, Product
 from portal.text import no_control_characters
 
 DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -97,3 +97,18 @@ class AutoRenewForm(forms.Form):
 class InvoiceFilterForm(forms.Form):
     # Any year: billing.selectors.invoice_list shows them all for a year with no invoice.
     year = forms.IntegerField(label=_("Year"), required=False, min_value=1, max_value=9999)
+
+
+class ContactChangeForm(forms.Form):
+    roles = forms.MultipleChoiceField(label=_("Roles to move"), choices=ContactRole.choices,
+                                      widget=forms.CheckboxSelectMultiple)
+    nic_handle = forms.CharField(label=_("New contact's customer ID (NIC handle)"),
+                                 max_length=32, validators=[no_control_characters],
+                                 help_text=_("For example dm429850-OVH, in any case."))
+
+    def clean_nic_handle(self):
+        return self.cleaned_data["nic_handle"].strip()
+
+
+class ContactAnswerForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("accept", _("Accept")), ("refuse", _("Refuse"))])

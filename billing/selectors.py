@@ -7,10 +7,10 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from accounts.models import User
-from billing.models import Invoice, Order, Service
+from billing.models import ContactChangeRequest, ContactRole, Invoice, Order, Service
 from portal.cache import cached
 
 PAGE_SIZE = 25
@@ -18,10 +18,15 @@ T = TypeVar("T")
 
 
 def service_list(*, user: User, page: str | int | None) -> Page:
-    """The customer's services with their products, newest first."""
-    services = (Service.objects.filter(customer=user).select_related("product")
-                .order_by("-created_at", "-pk"))
-    return _loaded(Paginator(services, PAGE_SIZE).get_page(page))
+    """The services the customer owns or is a contact of, with their products, newest
+    first; each marked with the customer's roles on it (`my_roles`, labels)."""
+    services = (Service.objects.filter(Q(customer=user) | Q(admin_contact=user)
+                                       | Q(tech_contact=user) | Q(billing_contact=user))
+                .select_related("product").order_by("-created_at", "-pk"))
+    page = _loaded(Paginator(services, PAGE_SIZE).get_page(page))
+    for service in page.object_list:
+        service.my_roles = [ContactRole(role).label for role in service.roles_of(user.pk)]
+    return page
 
 
 def order_list(*, user: User, page: str | int | None) -> Page:
@@ -92,3 +97,40 @@ def _cached(user: User, *parts: object, produce: Callable[[], T]) -> T:
     return cached(":".join(map(str, ("billing:invoice-list", user.pk,
                                      user.invoice_list_version.hex, *parts))),
                   produce, timeout=settings.INVOICE_LIST_CACHE_SECONDS)
+
+
+@dataclass(frozen=True)
+class ContactsOverview:
+    owned: Page  # the customer's services, with their three contacts
+    held: list[Service]  # other customers' services where they hold a role (`my_roles`)
+    sent: list[ContactChangeRequest]  # asked by them, newest first
+    received: list[ContactChangeRequest]  # awaiting (or answered by) them as a party
+
+
+CONTACTS_RECENT = 50
+
+
+def contacts_overview(*, user: User, page: str | int | None) -> ContactsOverview:
+    """What /account/contacts/ shows: a page of the customer's services with their
+    contacts, the services where they hold a role for someone else (marked with it), and
+    the latest contact-change requests they sent and received. Five queries whatever the
+    numbers: the page count, the page, the roles held, the requests sent and received.
+    A request sent shows the new contact only as typed: nothing about that account."""
+    contacts = ("admin_contact", "tech_contact", "billing_contact")
+    owned = (Service.objects.filter(customer=user).select_related("product", *contacts)
+             .order_by("-created_at", "-pk"))
+    held = list(Service.objects.exclude(customer=user)
+                .filter(Q(admin_contact=user) | Q(tech_contact=user) | Q(billing_contact=user))
+                .select_related("product", "customer").order_by("name", "pk")[:CONTACTS_RECENT])
+    for service in held:
+        service.my_roles = [ContactRole(role).label for role in service.roles_of(user.pk)]
+    requests = ContactChangeRequest.objects.select_related("service", "holder", "requester")
+    sent = list(requests.filter(requester=user).order_by("-created_at", "-pk")[:CONTACTS_RECENT])
+    received = list(requests.filter(Q(holder=user) | Q(target=user))
+                    .order_by("-created_at", "-pk")[:CONTACTS_RECENT])
+    for change in received:
+        change.my_party = "holder" if change.holder_id == user.pk else "target"
+        change.i_accepted = bool(change.holder_accepted_at if change.my_party == "holder"
+                                 else change.target_accepted_at)
+    return ContactsOverview(owned=_loaded(Paginator(owned, PAGE_SIZE).get_page(page)), held=held,
+                            sent=sent, received=received)

@@ -4,6 +4,7 @@ this module: they enqueue by task name (billing.services.invoices.RENDER_PDF_TAS
 from celery import shared_task
 from django.utils import timezone
 
+from billing.services.contacts import contact_change_process, contact_changes_expire_due
 from billing.services.invoices import invoice_store_pdf
 from billing.services.renewals import renewals_issue_due, services_expire_due
 
@@ -24,3 +25,13 @@ def issue_renewals_task() -> int:
 @shared_task
 def expire_services_task() -> int:
     return services_expire_due(now=timezone.now())
+
+
+@shared_task(acks_late=True)
+def process_contact_change_task(change_id: int) -> None:
+    contact_change_process(change_id=change_id)
+
+
+@shared_task
+def expire_contact_changes_task() -> int:
+    return contact_changes_expire_due(now=timezone.now())

@@ -14,3 +14,16 @@ urlpatterns = [
     path("invoices/<str:number>/", views.invoice_detail, name="invoice"),
     path("invoices/<str:number>/pdf/", views.invoice_pdf, name="invoice-pdf"),
 ]
+
+# Mounted at /account/contacts/ under the "contacts" namespace (portal/urls.py).
+contact_urlpatterns = [
+    path("", views.contacts, name="contacts"),
+    path("services/<int:pk>/change/", views.contact_change_new, name="change-new"),
+    path("requests/<int:pk>/accept/", views.contact_change_answer, {"decision": "accept"},
+         name="accept"),
+    path("requests/<int:pk>/refuse/", views.contact_change_answer, {"decision": "refuse"},
+         name="refuse"),
+    path("requests/<int:pk>/cancel/", views.contact_change_cancel, name="cancel"),
+    path("requests/<int:pk>/resend/", views.contact_change_resend, name="resend"),
+    path("answer/<str:token>/", views.contact_change_answer_link, name="answer"),
+]

@@ -4,14 +4,22 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from billing import selectors
-from billing.forms import AutoRenewForm, InvoiceFilterForm, OrderForm
-from billing.models import Invoice, Order, Service
+from billing.forms import (
+    AutoRenewForm,
+    ContactAnswerForm,
+    ContactChangeForm,
+    InvoiceFilterForm,
+    OrderForm,
+)
+from billing.models import ContactChangeRequest, Invoice, Order, Service
+from billing.services import contacts as contact_services
 from billing.services.invoices import invoice_store_pdf
 from billing.services.orders import order_place, order_quote
 from billing.services.service_edits import service_set_auto_renew
@@ -37,7 +45,8 @@ def services_list(request):
 @login_required
 @require_POST
 def service_auto_renew(request, pk):
-    service = get_object_or_404(Service, pk=pk, customer=request.user)
+    # Renewal is the administrator contact's to manage (the owner until it moves).
+    service = get_object_or_404(Service, pk=pk, admin_contact=request.user)
     form = AutoRenewForm(request.POST)
     if form.is_valid():
         auto_renew = form.cleaned_data["auto_renew"]
@@ -128,3 +137,114 @@ def invoice_pdf(request, number):
                             filename=f"{invoice.number}.pdf")
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+# --- /account/contacts/: contacts of services and contact-change requests ---------------
+
+
+def _change_for_party(request, pk):
+    """A request the customer must answer (holder or new contact); else 404."""
+    return get_object_or_404(ContactChangeRequest,
+                             Q(holder=request.user) | Q(target=request.user), pk=pk)
+
+
+def _change_for_requester(request, pk):
+    return get_object_or_404(ContactChangeRequest, requester=request.user, pk=pk)
+
+
+@login_required
+def contacts(request):
+    overview = selectors.contacts_overview(user=request.user, page=request.GET.get("page"))
+    return render(request, "billing/contacts.html",
+                  {"overview": overview, "page": overview.owned})
+
+
+@login_required
+def contact_change_new(request, pk):
+    """The administrator contact asks to move roles. The answer is the same whether or
+    not the NIC handle typed exists."""
+    service = get_object_or_404(Service.objects.select_related(
+        "admin_contact", "tech_contact", "billing_contact"), pk=pk, admin_contact=request.user)
+    form = ContactChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            contact_services.contact_change_request(
+                service=service, requester=request.user, roles=form.cleaned_data["roles"],
+                target_nic_handle=form.cleaned_data["nic_handle"], request=request)
+        except DomainError as error:
+            form_add_domain_error(form, error)
+        else:
+            messages.success(request, _("Your request is recorded. Each account concerned "
+                                        "receives an email with a link to accept or refuse "
+                                        "it; nothing changes until both accept."))
+            return redirect("contacts:contacts")
+    return render(request, "billing/contact_change_new.html", {"service": service, "form": form})
+
+
+def _answer(request, change, decision, token=None):
+    answer = (contact_services.contact_change_accept if decision == "accept"
+              else contact_services.contact_change_refuse)
+    try:
+        change = answer(change=change, user=request.user, token=token, request=request)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        if change.state == ContactChangeRequest.State.DONE:
+            messages.success(request, _("Both accounts accepted: the contacts have changed."))
+        elif decision == "accept" and change.is_pending:
+            messages.success(request, _("You accepted. The change is made once the other "
+                                        "account accepts too."))
+        elif decision == "accept":
+            messages.warning(request, _("The request is closed: %(reason)s.")
+                             % {"reason": change.get_reason_display()})
+        else:
+            messages.success(request, _("You refused the request; nothing changes."))
+    return redirect("contacts:contacts")
+
+
+@login_required
+@require_POST
+def contact_change_answer(request, pk, decision):
+    return _answer(request, _change_for_party(request, pk), decision)
+
+
+@login_required
+def contact_change_answer_link(request, token):
+    """The link from the email, once logged in: only the account it was sent to, only
+    until it is used, the request closes or a resend replaces it."""
+    found = contact_services.contact_change_from_token(token=token, user=request.user)
+    if found is None:
+        return render(request, "billing/contact_change_link_invalid.html", status=404)
+    change, party = found
+    form = ContactAnswerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        return _answer(request, change, form.cleaned_data["decision"], token=token)
+    return render(request, "billing/contact_change_answer.html",
+                  {"change": change, "party": party, "form": form})
+
+
+@login_required
+@require_POST
+def contact_change_cancel(request, pk):
+    change = _change_for_requester(request, pk)
+    try:
+        contact_services.contact_change_cancel(change=change, user=request.user, request=request)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The request is cancelled."))
+    return redirect("contacts:contacts")
+
+
+@login_required
+@require_POST
+def contact_change_resend(request, pk):
+    change = _change_for_requester(request, pk)
+    try:
+        contact_services.contact_change_resend(change=change, user=request.user, request=request)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("New links are on their way; the previous ones no longer "
+                                    "work."))
+    return redirect("contacts:contacts")

@@ -370,6 +370,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.expire_services_task",
         "schedule": crontab(hour=3, minute=30),
     },
+    "billing-expire-contact-changes": {
+        "task": "billing.tasks.expire_contact_changes_task",
+        "schedule": 300.0,
+    },
 }
 
 # First delay before an email is tried again after SMTP failed (doubled at each attempt,

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from billing import urls as billing_urls
 from portal import views
 
 urlpatterns = [
@@ -9,6 +10,7 @@ urlpatterns = [
     path("healthz/", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("billing/", include("billing.urls")),
+    path("account/contacts/", include((billing_urls.contact_urlpatterns, "contacts"))),
     path("", include("accounts.urls")),
     path("account/emails/", include("notifications.urls")),
 ]

@@ -34,6 +34,13 @@ class SecurityEvent(models.Model):
         RECOVERY_REFUSED = "recovery_refused", _("Account recovery refused")
         SESSIONS_ENDED = "sessions_ended", _("Other sessions ended")
         STAFF_ACTION = "staff_action", _("Action by support staff")
+        CONTACT_CHANGE_REQUESTED = "contact_change_requested", _("Contact change requested")
+        CONTACT_CHANGE_LINKS_SENT = "contact_change_links_sent", _("Contact change links sent")
+        CONTACT_CHANGE_ACCEPTED = "contact_change_accepted", _("Contact change accepted")
+        CONTACT_CHANGE_REFUSED = "contact_change_refused", _("Contact change refused")
+        CONTACT_CHANGE_APPLIED = "contact_change_applied", _("Contact change applied")
+        CONTACT_CHANGE_CANCELLED = "contact_change_cancelled", _("Contact change cancelled")
+        CONTACT_CHANGE_EXPIRED = "contact_change_expired", _("Contact change expired")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="security_events",
                              verbose_name=_("customer"))

@@ -75,9 +75,10 @@ def invoice_line_add(*, invoice: Invoice, description: str, unit_price: Decimal,
 
 def invoice_line_description(*, service: Service, period: str, start: datetime | None = None,
                              end: datetime | None = None) -> str:
-    """The text of the line billing `service`, in the customer's language, frozen on the
-    invoice: one period of a new service, or a renewal from `start` to `end`."""
-    with translation.override(service.customer.language):
+    """The text of the line billing `service`, in the language of the account billed (its
+    billing contact), frozen on the invoice: one period of a new service, or a renewal
+    from `start` to `end`."""
+    with translation.override(service.billing_contact.language):
         label = f"{service.product.name} – {service.name}"
         if start and end:
             return gettext("%(service)s, renewal from %(start)s to %(end)s") % {
@@ -184,7 +185,7 @@ def invoice_mark_paid(*, invoice: Invoice, staff_user: User,
     """1. Claim the payment: only an issued, unpaid invoice changes (run twice: once).
     2. Deliver each service it bills: a new one starts now, a renewal extends the
        expiry to the end of the renewed period.
-    3. Log it in the customer's security log and email the customer.
+    3. Log it in the customer's security log and email each service's technical contact.
     Returns False when the invoice was already paid."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -197,15 +198,20 @@ def invoice_mark_paid(*, invoice: Invoice, staff_user: User,
         invoice_list_changed(customer_id=invoice.customer_id)
         delivered = []
         for line in invoice.lines.exclude(service=None).order_by("position"):
-            service = (Service.objects.select_for_update(of=("self",)).select_related("product")
-                       .get(pk=line.service_id))
+            service = (Service.objects.select_for_update(of=("self",))
+                       .select_related("product", "tech_contact").get(pk=line.service_id))
             delivered.append(_service_deliver(service=service, line=line, now=now))
         security_log(user=invoice.customer, action=SecurityEvent.Action.STAFF_ACTION,
                      actor=staff_user, billing="invoice_marked_paid", invoice=invoice.number)
-        if delivered:
+        # A service notice: to each delivered service's technical contact.
+        by_contact = {}
+        for service in delivered:
+            by_contact.setdefault(service.tech_contact_id, (service.tech_contact, []))[1].append(
+                service)
+        for contact, services in by_contact.values():
             email_queue(
-                template="service_delivered", to=invoice.customer.email, user=invoice.customer,
-                context={"invoice": invoice, "services": delivered,
+                template="service_delivered", to=contact.email, user=contact,
+                context={"invoice": invoice, "services": services,
                          "services_path": reverse("billing:services")},
             )
     return True

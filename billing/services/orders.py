@@ -65,8 +65,11 @@ def order_place(*, customer: User, product: Product, period: str, service_name: 
         with transaction.atomic():
             order = Order.objects.create(customer=customer, created_at=now,
                                          **({"token": token} if token else {}))
+            # The owner holds the three contact roles until a contact change moves one.
             service = Service.objects.create(customer=customer, product=product,
-                                             name=service_name, period=period, created_at=now)
+                                             name=service_name, period=period, created_at=now,
+                                             admin_contact=customer, tech_contact=customer,
+                                             billing_contact=customer)
             OrderLine.objects.create(order=order, product=product, service=service,
                                      period=period, unit_price=quote.unit_price,
                                      tax_rate=quote.tax_rate)

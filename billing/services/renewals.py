@@ -80,7 +80,7 @@ def _renewal_issue(*, service_id: int, now: datetime) -> Invoice | None:
     lock as the attempt)."""
     with transaction.atomic():
         service = (Service.objects.select_for_update(skip_locked=True, of=("self",))
-                   .select_related("product", "customer")
+                   .select_related("product", "customer", "billing_contact")
                    .filter(_retry_due(now), pk=service_id, status=Service.Status.ACTIVE,
                            auto_renew=True).first())
         if service is None or service.expires_at is None:
@@ -111,7 +111,9 @@ def _renewal_invoice(*, service: Service, now: datetime) -> Invoice:
     price = product.price_for(service.period)
     if price is None:
         raise PeriodNotSold(f"{product.code} is no longer sold by {service.period}")
-    customer = service.customer
+    # Issued to the billing contact: it is theirs to pay, in their list, with their
+    # email (the owner keeps the invoices issued before the contact changed).
+    customer = service.billing_contact
     invoice = invoice_create(customer=customer, kind=Invoice.Kind.RENEWAL, now=now, due_at=start)
     invoice_line_add(invoice=invoice,
                      description=invoice_line_description(service=service, period=service.period,

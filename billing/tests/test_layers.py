@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CALLERS = ("views", "admin", "forms", "urls", "tasks", "templatetags", "apps")
+CALLERS = ("views", "admin", "forms", "urls", "tasks", "templatetags", "apps", "management")
 APPS = ("accounts", "billing", "notifications")
 
 
