@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "csp",
     "accounts",
     "billing",
+    "support",
     "notifications",
 ]
 
@@ -369,6 +370,11 @@ CELERY_BEAT_SCHEDULE = {
     "billing-expire-services": {
         "task": "billing.tasks.expire_services_task",
         "schedule": crontab(hour=3, minute=30),
+    },
+    # Requests waiting for the customer for 14 days are closed, with a notice.
+    "support-auto-close": {
+        "task": "support.tasks.auto_close_requests_task",
+        "schedule": crontab(minute=15),
     },
 }
 

@@ -10,5 +10,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("billing/", include("billing.urls")),
     path("", include("accounts.urls")),
+    path("", include("support.urls")),
     path("account/emails/", include("notifications.urls")),
 ]
