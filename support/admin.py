@@ -33,12 +33,6 @@ class SupportRequestAdminForm(forms.ModelForm):
         model = SupportRequest
         fields = ("assignee",)
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "assignee" in self.fields:
-            self.fields["assignee"].queryset = self.fields["assignee"].queryset.filter(
-                is_active=True).order_by("first_name", "last_name")
-
     def clean(self):
         data = super().clean()
         if data.get("canned_answer") and not data.get("body"):
@@ -54,7 +48,7 @@ class SupportRequestAdmin(PortalModelAdmin):
 
     form = SupportRequestAdminForm
     list_display = ("number", "nic_handle", "subject", "category", "status", "assignee",
-                    "status_changed_at", "last_message_at")
+                    "waiting_since")
     list_display_links = ("number", "subject")
     list_filter = ("status", "category", ("assignee", admin.RelatedOnlyFieldListFilter))
     search_fields = ("number", "nic_handle", "subject", "messages__body")
@@ -73,6 +67,17 @@ class SupportRequestAdmin(PortalModelAdmin):
 
     def get_queryset(self, request):
         return selectors.staff_queue(super().get_queryset(request))
+
+    @admin.display(description=_("waiting since"), ordering="status_changed_at")
+    def waiting_since(self, obj):
+        return obj.status_changed_at
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        """The agents (the Support group) and superusers, in a plain list: no buttons to
+        add, edit or delete accounts beside it."""
+        if db_field.name == "assignee":
+            return db_field.formfield(queryset=selectors.support_agents(), required=False)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def has_add_permission(self, request):
         return False  # customers open requests

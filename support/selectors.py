@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, IntegerField, Prefetch, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
 
 from accounts.models import EmailChangeRequest, RecoveryRequest, SecurityEvent, User
 from billing.models import Invoice, Service
@@ -96,6 +96,14 @@ def request_staff_context(*, support_request: SupportRequest) -> StaffContext:
         recoveries=list(RecoveryRequest.objects.filter(
             user_id=customer_id, state=RecoveryRequest.State.PENDING)),
     )
+
+
+def support_agents() -> QuerySet:
+    """Who a request may be assigned to: active staff in the Support group, and
+    superusers."""
+    return (User.objects.filter(is_active=True, is_staff=True)
+            .filter(Q(groups__name="Support") | Q(is_superuser=True)).distinct()
+            .order_by("first_name", "last_name", "pk"))
 
 
 def staff_queue(queryset: QuerySet) -> QuerySet:

@@ -176,3 +176,17 @@ def test_the_queue_costs_the_same_queries_for_10_or_1000_requests(
     assert response.status_code == 200
     with django_assert_max_num_queries(9):
         agent_client.get(QUEUE, {"q": "Bulk 1"})
+
+
+def test_only_agents_and_superusers_are_offered_as_assignees(agent_client, customer,
+                                                            support_agent, superuser):
+    staff_outside_support = make_customer("staff@portal.example", first_name="Sam",
+                                          last_name="Staff")
+    staff_outside_support.is_staff = True
+    staff_outside_support.save()
+    support_request = open_request(customer)
+    form = agent_client.get(change_url(support_request)).context["adminform"].form
+    assert set(form.fields["assignee"].queryset) == {support_agent, superuser}
+    response = agent_client.post(change_url(support_request),
+                                 admin_form(assignee=staff_outside_support.pk))
+    assert "assignee" in response.context["adminform"].form.errors
