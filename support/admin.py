@@ -7,6 +7,7 @@ from django.utils.translation import ngettext
 from portal.admin import PortalModelAdmin
 from portal.errors import DomainError
 from support import selectors, services
+from support.forms import AttachmentsField
 from support.models import CannedAnswer, ContactMessage, SupportRequest
 
 REPLY, NOTE = "reply", "note"
@@ -24,6 +25,8 @@ class SupportRequestAdminForm(forms.ModelForm):
     body_kind = forms.ChoiceField(label=_("Send as"), initial=REPLY, widget=forms.RadioSelect,
                                   choices=[(REPLY, _("Reply to the customer (emailed)")),
                                            (NOTE, _("Internal note (staff only)"))])
+    attachments = AttachmentsField(help_text=_("Sent with a reply; up to 3 files of 5 MB: "
+                                               "PDF, PNG, JPEG or plain text."))
     new_status = forms.ChoiceField(
         label=_("Status afterwards"), required=False,
         choices=[("", _("As it follows (a reply waits for the customer)")),
@@ -39,6 +42,8 @@ class SupportRequestAdminForm(forms.ModelForm):
             data["body"] = data["canned_answer"].body
         elif data.get("canned_answer"):
             data["body"] = f"{data['canned_answer'].body}\n\n{data['body']}"
+        if data.get("attachments") and not (data.get("body") and data.get("body_kind") == REPLY):
+            self.add_error("attachments", _("Attachments go with a reply to the customer."))
         return data
 
 
@@ -61,7 +66,8 @@ class SupportRequestAdmin(PortalModelAdmin):
         (None, {"fields": ("number", "customer", "nic_handle", "category", "service",
                            "invoice", "subject", "status", "created_at", "status_changed_at",
                            "last_message_at", "assignee")}),
-        (_("Answer"), {"fields": ("canned_answer", "body_kind", "body", "new_status")}),
+        (_("Answer"), {"fields": ("canned_answer", "body_kind", "body", "attachments",
+                                  "new_status")}),
     )
     change_form_template = "admin/support/supportrequest/change_form.html"
 
@@ -103,7 +109,7 @@ class SupportRequestAdmin(PortalModelAdmin):
             if data.get("body") and data["body_kind"] == REPLY:
                 services.support_request_staff_reply(
                     support_request=obj, staff_user=request.user, body=data["body"],
-                    **({"status": status} if status else {}))
+                    attachments=data["attachments"], **({"status": status} if status else {}))
                 status = None
             elif data.get("body"):
                 services.support_request_note(support_request=obj, staff_user=request.user,

@@ -190,3 +190,27 @@ def test_only_agents_and_superusers_are_offered_as_assignees(agent_client, custo
     response = agent_client.post(change_url(support_request),
                                  admin_form(assignee=staff_outside_support.pk))
     assert "assignee" in response.context["adminform"].form.errors
+
+
+def test_an_agent_attaches_a_file_to_a_reply_and_the_customer_downloads_it(
+        agent_client, customer_client, customer):
+    from support.tests.conftest import PDF, upload
+
+    support_request = open_request(customer)
+    agent_client.post(change_url(support_request),
+                      admin_form(body="Here is the report.",
+                                 attachments=[upload("report.pdf", PDF)]))
+    attachment = SupportMessage.objects.get(kind=SupportMessage.Kind.REPLY).attachments.get()
+    response = customer_client.get(f"/account/support/attachments/{attachment.public_id}/")
+    assert response.status_code == 200 and b"".join(response.streaming_content) == PDF
+
+
+def test_an_agents_attachment_is_checked_by_content_too(agent_client, customer):
+    from support.tests.conftest import upload
+
+    support_request = open_request(customer)
+    response = agent_client.post(change_url(support_request),
+                                 admin_form(body="Run this.",
+                                            attachments=[upload("fix.pdf", b"MZ\x90\x00")]))
+    assert "fix.pdf is not a PDF" in str(response.context["adminform"].form.errors)
+    assert not SupportMessage.objects.filter(kind=SupportMessage.Kind.REPLY).exists()
