@@ -99,3 +99,15 @@ def test_two_runs_at_once_close_and_tell_once(postgres, customer, support_agent)
     assert sum(results) == 20
     assert OutboundEmail.objects.filter(kind="support_auto_closed").count() == 20
     assert SupportRequest.objects.filter(status="closed").count() == 20
+
+
+@pytest.mark.django_db
+def test_the_job_also_runs_by_hand(waiting):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    with time_machine.travel(timezone.now() + timedelta(days=15)):
+        call_command("close_waiting_support_requests", stdout=out)
+    assert out.getvalue() == "1 request(s) closed.\n"
