@@ -6,9 +6,13 @@ from django.utils.translation import gettext_lazy as _
 from accounts.forms import NormalisedEmailField
 from billing.models import Invoice, Service
 from portal.text import no_control_characters
-from support.attachments import MAX_FILES, MAX_SIZE, AttachmentRefused, attachments_check
+from support.attachments import (
+    MAX_FILES,
+    MAX_SIZE,
+    AttachmentRefused,
+    attachments_check,
+)
 from support.models import Category
-
 
 
 def _attachments_help():

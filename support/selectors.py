@@ -10,7 +10,12 @@ from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, W
 
 from accounts.models import EmailChangeRequest, RecoveryRequest, SecurityEvent, User
 from billing.models import Invoice, Service
-from support.models import SupportAttachment, SupportEvent, SupportMessage, SupportRequest
+from support.models import (
+    SupportAttachment,
+    SupportEvent,
+    SupportMessage,
+    SupportRequest,
+)
 
 PAGE_SIZE = 25
 RECENT_SECURITY_EVENTS = 10

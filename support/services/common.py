@@ -7,7 +7,12 @@ from typing import TYPE_CHECKING
 from django.utils import timezone
 
 from support.attachments import attachment_safe_name, attachments_check
-from support.models import SupportAttachment, SupportEvent, SupportMessage, SupportRequest
+from support.models import (
+    SupportAttachment,
+    SupportEvent,
+    SupportMessage,
+    SupportRequest,
+)
 
 if TYPE_CHECKING:
     from datetime import datetime
