@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib import admin, messages
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -144,7 +146,18 @@ class ContactMessageAdmin(PortalModelAdmin):
     actions = ["mark_handled"]
 
     def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
+        return [*(field.name for field in self.model._meta.fields), "account"]
+
+    @admin.display(description=_("account with this NIC handle"))
+    def account(self, obj):
+        """The account the NIC handle names (any case), if one does; looked up here, on
+        the agent's page, never while the visitor waited."""
+        user = selectors.contact_account(contact=obj)
+        if user is None:
+            return _("None")
+        return format_html('<a href="{}">{} ({})</a>',
+                           reverse("admin:accounts_user_change", args=[user.pk]),
+                           user.nic_handle, user.get_full_name())
 
     def has_add_permission(self, request):
         return False

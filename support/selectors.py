@@ -11,6 +11,7 @@ from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, W
 from accounts.models import EmailChangeRequest, RecoveryRequest, SecurityEvent, User
 from billing.models import Invoice, Service
 from support.models import (
+    ContactMessage,
     SupportAttachment,
     SupportEvent,
     SupportMessage,
@@ -119,3 +120,8 @@ def staff_queue(queryset: QuerySet) -> QuerySet:
                         When(status=SupportRequest.Status.WAITING, then=Value(1)),
                         default=Value(2), output_field=IntegerField()),
     ).order_by("queue_rank", "status_changed_at", "pk")
+
+
+def contact_account(*, contact: ContactMessage) -> User | None:
+    """The active account whose NIC handle (or email) the contact form was given."""
+    return User.objects.filter_by_login(contact.nic_handle).filter(is_active=True).first()

@@ -66,3 +66,14 @@ def test_staff_find_contact_messages_by_nic_handle(agent_client, client):
     rows = agent_client.get("/admin/support/contactmessage/", {"q": "ab123456"}).context[
         "cl"].result_list
     assert [row.nic_handle for row in rows] == ["ab123456-OVH"]
+
+
+def test_staff_see_the_account_the_nic_handle_names(agent_client, client, customer):
+    client.post("/contact/", form(nic_handle=customer.nic_handle.upper()))
+    client.post("/contact/", form(nic_handle="zz000000-OVH"))
+    known, unknown = ContactMessage.objects.order_by("pk")
+    page = agent_client.get(f"/admin/support/contactmessage/{known.pk}/change/").content.decode()
+    assert f"/admin/accounts/user/{customer.pk}/change/" in page
+    page = agent_client.get(f"/admin/support/contactmessage/{unknown.pk}/change/").content.decode()
+    shown = page.split("field-account")[1][:400]
+    assert "None" in shown and "/admin/accounts/user/" not in shown
