@@ -132,6 +132,18 @@ class CannedAnswerAdmin(PortalModelAdmin):
     search_fields = ("title", "body")
 
 
+class ContactMessageAdminForm(forms.ModelForm):
+    answer = forms.CharField(
+        label=_("Answer by email"), required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "cols": 80}),
+        help_text=_("Sent to the address the visitor typed, which may not be the account's: "
+                    "never give account details or links here."))
+
+    class Meta:
+        model = ContactMessage
+        fields = ()
+
+
 @admin.register(ContactMessage)
 class ContactMessageAdmin(PortalModelAdmin):
     """Messages from the public contact form. The NIC handle is as typed: search the
@@ -144,6 +156,7 @@ class ContactMessageAdmin(PortalModelAdmin):
     list_select_related = ("handled_by",)
     show_full_result_count = False
     actions = ["mark_handled"]
+    form = ContactMessageAdminForm
 
     def get_readonly_fields(self, request, obj=None):
         return [*(field.name for field in self.model._meta.fields), "account"]
@@ -164,6 +177,11 @@ class ContactMessageAdmin(PortalModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def save_model(self, request, obj, form, change):
+        if form.cleaned_data.get("answer"):
+            services.contact_message_answer(contact=obj, staff_user=request.user,
+                                            body=form.cleaned_data["answer"])
 
     @admin.action(description=_("Mark handled"), permissions=["change"])
     def mark_handled(self, request, queryset):

@@ -6,4 +6,5 @@ from notifications.kinds import EmailKind, email_kinds_declare
 email_kinds_declare(
     EmailKind("support_reply"),
     EmailKind("support_auto_closed"),
+    EmailKind("contact_answer"),
 )

@@ -3,6 +3,7 @@
 
 from support.services.contact import (  # noqa: F401
     CONTACT_LIMIT_PER_IP,
+    contact_message_answer,
     contact_message_create,
     contact_rate_limit,
 )

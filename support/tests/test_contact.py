@@ -77,3 +77,37 @@ def test_staff_see_the_account_the_nic_handle_names(agent_client, client, custom
     page = agent_client.get(f"/admin/support/contactmessage/{unknown.pk}/change/").content.decode()
     shown = page.split("field-account")[1][:400]
     assert "None" in shown and "/admin/accounts/user/" not in shown
+
+
+def test_an_agent_answers_by_email_in_the_visitors_language(
+        agent_client, client, support_agent, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    client.post("/contact/", form(), HTTP_ACCEPT_LANGUAGE="fr")
+    contact = ContactMessage.objects.get()
+    assert contact.language == "fr"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = agent_client.post(f"/admin/support/contactmessage/{contact.pk}/change/",
+                                     {"answer": "Nous avons remboursé le doublon.",
+                                      "_save": "Save"})
+    assert response.status_code == 302
+    [email] = mail.outbox
+    assert email.to == ["me@example.org"]
+    assert "Nous avons remboursé le doublon." in email.body
+    assert "dm429850-OVH" in email.body
+    contact.refresh_from_db()
+    assert contact.handled_by == support_agent and contact.handled_at is not None
+
+
+def test_saving_without_an_answer_emails_nobody(agent_client, client,
+                                                django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    client.post("/contact/", form())
+    contact = ContactMessage.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        agent_client.post(f"/admin/support/contactmessage/{contact.pk}/change/",
+                          {"answer": "", "_save": "Save"})
+    assert mail.outbox == []
+    contact.refresh_from_db()
+    assert contact.handled_at is None
