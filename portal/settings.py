@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "csp",
     "accounts",
     "billing",
+    "support",
     "notifications",
 ]
 
@@ -373,6 +374,11 @@ CELERY_BEAT_SCHEDULE = {
     "billing-expire-contact-changes": {
         "task": "billing.tasks.expire_contact_changes_task",
         "schedule": 300.0,
+    },
+    # Requests waiting for the customer for 14 days are closed, with a notice.
+    "support-auto-close": {
+        "task": "support.tasks.auto_close_requests_task",
+        "schedule": crontab(minute=15),
     },
 }
 

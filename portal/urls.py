@@ -12,5 +12,6 @@ urlpatterns = [
     path("billing/", include("billing.urls")),
     path("account/contacts/", include((billing_urls.contact_urlpatterns, "contacts"))),
     path("", include("accounts.urls")),
+    path("", include("support.urls")),
     path("account/emails/", include("notifications.urls")),
 ]

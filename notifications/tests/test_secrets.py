@@ -245,7 +245,8 @@ def test_a_kind_with_secrets_cannot_be_queued_in_bulk(customer):
 EMAIL_TEMPLATES = Path(settings.BASE_DIR) / "templates" / "emails"
 # Values that name pages anyone may open: not secrets.
 PUBLIC_LINKS = {"base_url", "invoice_path", "services_path", "login_path", "forgotten_path",
-                "contacts_path"}
+                "contacts_path",
+                "support_url"}  # a support request's page, behind the login
 
 
 def test_every_email_template_belongs_to_a_declared_kind_and_declares_its_links_secret():

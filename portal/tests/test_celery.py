@@ -99,7 +99,7 @@ def test_publishing_to_a_port_nobody_listens_on_fails():
 def project_tasks():
     current_app.autodiscover_tasks(force=True)
     return {name: task for name, task in current_app.tasks.items()
-            if name.split(".")[0] in {"accounts", "billing", "notifications"}}
+            if name.split(".")[0] in {"accounts", "billing", "notifications", "support"}}
 
 
 def test_every_beat_job_names_a_task_that_exists():

@@ -13,9 +13,9 @@ from pathlib import Path
 
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("accounts", "billing", "notifications", "portal")
+PACKAGES = ("accounts", "billing", "notifications", "portal", "support")
 SKIPPED = {"tests", "migrations", "benchmarks", "__pycache__"}
-APPS = ("accounts", "billing")
+APPS = ("accounts", "billing", "support")
 TOP = {"portal", "portal.settings", "portal.test_settings", "portal.urls", "portal.celery",
        "portal.wsgi", "portal.admin", "portal.apps", "portal.views", "portal.outbox_admin"}
 UTILITIES = {"portal.db", "portal.ratelimit", "portal.text", "portal.errors", "portal.links",
