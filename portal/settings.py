@@ -348,6 +348,12 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
+# Celery's Django fix-up closes the database connection before and after every task
+# unless this is set, so CONN_MAX_AGE had no effect in workers: one new PostgreSQL
+# session per email. Now a worker process keeps its connection for this many tasks;
+# portal.celery still drops it when it is broken or older than CONN_MAX_AGE, as Django
+# does between requests.
+CELERY_DB_REUSE_MAX = envint("CELERY_DB_REUSE_MAX", 1000, minimum=0)
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"
