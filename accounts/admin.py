@@ -6,7 +6,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts import services
+from accounts import selectors, services
 from accounts.forms import NormalisedEmailField, ReasonForm
 from accounts.models import (
     EmailChangeRequest,
@@ -44,6 +44,17 @@ class UserAdmin(PortalModelAdmin):
     filter_horizontal = ("groups", "user_permissions")
     # The spare address, stored in normal form like every address.
     formfield_overrides = {models.EmailField: {"form_class": NormalisedEmailField}}
+
+    search_help_text = _("A customer ID or an email address finds that customer at once; "
+                         "other words are searched in names, phone and organisation.")
+
+    def get_search_results(self, request, queryset, search_term):
+        # A NIC handle or an email address goes straight to its customer through the
+        # case-blind unique indexes; only other words search the text columns.
+        exact = selectors.customers_by_login(term=search_term)
+        if exact is not None:
+            return queryset & exact, False
+        return super().get_search_results(request, queryset, search_term)
 
     def get_readonly_fields(self, request, obj=None):
         # The primary email changes through an email-change or recovery request.
