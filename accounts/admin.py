@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.shortcuts import get_object_or_404, redirect, render
@@ -55,6 +56,13 @@ class UserAdmin(PortalModelAdmin):
         if exact is not None:
             return queryset & exact, False
         return super().get_search_results(request, queryset, search_term)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        # Each permission's label names its content type: one query for all of them
+        # instead of one per permission (as django.contrib.auth's UserAdmin does).
+        if db_field.name == "user_permissions":
+            kwargs["queryset"] = Permission.objects.select_related("content_type")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
         # The primary email changes through an email-change or recovery request.
