@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.shortcuts import get_object_or_404, redirect, render
@@ -6,7 +7,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts import services
+from accounts import selectors, services
 from accounts.forms import NormalisedEmailField, ReasonForm
 from accounts.models import (
     EmailChangeRequest,
@@ -45,6 +46,24 @@ class UserAdmin(PortalModelAdmin):
     filter_horizontal = ("groups", "user_permissions")
     # The spare address, stored in normal form like every address.
     formfield_overrides = {models.EmailField: {"form_class": NormalisedEmailField}}
+
+    search_help_text = _("A customer ID or an email address finds that customer at once; "
+                         "other words are searched in names, phone and organisation.")
+
+    def get_search_results(self, request, queryset, search_term):
+        # A NIC handle or an email address goes straight to its customer through the
+        # case-blind unique indexes; only other words search the text columns.
+        exact = selectors.customers_by_login(term=search_term)
+        if exact is not None:
+            return queryset & exact, False
+        return super().get_search_results(request, queryset, search_term)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        # Each permission's label names its content type: one query for all of them
+        # instead of one per permission (as django.contrib.auth's UserAdmin does).
+        if db_field.name == "user_permissions":
+            kwargs["queryset"] = Permission.objects.select_related("content_type")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
         # The primary email changes through an email-change or recovery request.

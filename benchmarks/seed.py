@@ -1,5 +1,6 @@
 """Prepare the benchmark database: a customer with 1,000 issued invoices (one of them
-from a real order, with its PDF rendered and stored) and a logged-in session.
+from a real order, with its PDF rendered and stored), 30 security log events and a
+logged-in session.
 
 Run with DJANGO_SETTINGS_MODULE=benchmarks.settings; prints JSON for the benchmark."""
 
@@ -15,12 +16,14 @@ from django.middleware.csrf import CSRF_SECRET_LENGTH  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils.crypto import get_random_string  # noqa: E402
 
+from accounts.models import SecurityEvent  # noqa: E402
 from accounts.services import account_create  # noqa: E402
 from billing.models import Invoice, InvoiceSequence, Product  # noqa: E402
 from billing.services.invoices import invoice_store_pdf  # noqa: E402
 from billing.services.orders import order_place, order_quote  # noqa: E402
 
 INVOICES = 1000
+SECURITY_EVENTS = 30  # the security page shows 20
 YEAR = 2025
 
 
@@ -47,6 +50,12 @@ def main():
                         quoted_total=order_quote(product=hosting, period="year").total_amount,
                         now=datetime(YEAR + 1, 2, 1, tzinfo=timezone.utc))
     invoice_store_pdf(invoice_id=order.invoice.pk)
+    SecurityEvent.objects.bulk_create([
+        SecurityEvent(user=customer, action=action, ip_address="198.51.100.7",
+                      user_agent="Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Firefox/120.0")
+        for action in [SecurityEvent.Action.LOGIN, SecurityEvent.Action.PASSWORD_CHANGED,
+                       SecurityEvent.Action.PROFILE_CHANGED] * (SECURITY_EVENTS // 3)
+    ])
     client = Client()
     client.force_login(customer)
     # A logged-in browser also holds the CSRF cookie it got with the login form.

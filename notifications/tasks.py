@@ -1,6 +1,7 @@
 """The outbox's Celery tasks: thin, they take ids and call notifications.delivery."""
 
 from celery import shared_task
+from celery.signals import worker_process_shutdown
 
 from notifications import delivery
 
@@ -24,3 +25,8 @@ def deliver_emails_task(email_ids):
 @shared_task
 def requeue_stale_emails_task():
     return delivery.email_requeue_stale()
+
+
+@worker_process_shutdown.connect
+def close_mail_connection(**kwargs):
+    delivery.mail_connection_close()

@@ -42,6 +42,10 @@ class SecurityEvent(models.Model):
         CONTACT_CHANGE_CANCELLED = "contact_change_cancelled", _("Contact change cancelled")
         CONTACT_CHANGE_EXPIRED = "contact_change_expired", _("Contact change expired")
 
+    # Each action's label, looked up by value: get_action_display() builds the choices
+    # anew and translates every label to find one, for each row of the security log.
+    ACTION_LABELS = dict(Action.choices)
+
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="security_events",
                              verbose_name=_("customer"))
     action = models.CharField(_("action"), max_length=40, choices=Action.choices)
@@ -60,3 +64,7 @@ class SecurityEvent(models.Model):
 
     def __str__(self):
         return f"{self.user_id} {self.action} {self.created_at:%Y-%m-%d %H:%M}"
+
+    def action_label(self):
+        """What happened, in the active language."""
+        return self.ACTION_LABELS.get(self.action, self.action)

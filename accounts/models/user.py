@@ -124,6 +124,10 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.UniqueConstraint(Lower("nic_handle"), name="user_nic_handle_ci_unique"),
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
         ]
+        indexes = [
+            # Staff find a customer by their spare address too (accounts.selectors).
+            models.Index(Lower("spare_email"), name="user_spare_email_ci"),
+        ]
 
     def __str__(self):
         return self.nic_handle

@@ -1,5 +1,6 @@
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from accounts.models import SecurityEvent
 from conftest import PASSWORD
@@ -63,3 +64,13 @@ def test_the_security_log_pages_with_the_shared_links(customer_client, customer)
     assert 'href="?page=2"' in first and "Page 1 of 2" in first
     second = customer_client.get("/account/security/?page=2").content.decode()
     assert "Page 2 of 2" in second and 'href="?page=1"' in second
+
+
+def test_the_security_log_names_each_event_in_the_customers_language(customer_client, customer):
+    customer.language = "fr"
+    customer.save()
+    SecurityEvent.objects.create(user=customer, action=SecurityEvent.Action.PASSWORD_CHANGED)
+    page = customer_client.get("/account/security/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    with translation.override("fr"):
+        label = str(SecurityEvent.Action.PASSWORD_CHANGED.label)
+    assert label != "Password changed" and label in page

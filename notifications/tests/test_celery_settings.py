@@ -44,3 +44,11 @@ def test_the_requeue_job_runs_before_a_lost_email_has_waited_twice_its_stale_tim
     job = next(job for job in settings.CELERY_BEAT_SCHEDULE.values()
                if job["task"] == "notifications.tasks.requeue_stale_emails_task")
     assert job["schedule"] <= STALE_AFTER.total_seconds()
+
+
+def test_a_worker_keeps_its_database_connection_between_tasks():
+    # Without it Celery's Django fix-up closes the connection around every task, and
+    # every email opens a new PostgreSQL session whatever CONN_MAX_AGE says.
+    from celery.fixups.django import DjangoWorkerFixup
+
+    assert DjangoWorkerFixup(app).db_reuse_max >= 100

@@ -60,11 +60,16 @@ def test_the_suffix_comes_from_the_environment():
 def test_argon2id_is_the_first_hasher():
     from portal import settings
 
-    assert settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    assert settings.PASSWORD_HASHERS[0] == "accounts.hashers.OwaspArgon2PasswordHasher"
+    # Django's own Argon2 hasher has the same algorithm name: listed too, it would win.
+    assert "django.contrib.auth.hashers.Argon2PasswordHasher" not in settings.PASSWORD_HASHERS
     from argon2 import Type
-    from django.contrib.auth.hashers import Argon2PasswordHasher
 
-    assert Argon2PasswordHasher().params().type == Type.ID
+    from accounts.hashers import OwaspArgon2PasswordHasher
+
+    params = OwaspArgon2PasswordHasher().params()
+    assert (params.type, params.memory_cost, params.time_cost, params.parallelism) == (
+        Type.ID, 19 * 1024, 2, 1)
 
 
 def test_check_deploy_is_clean_in_production_settings():

@@ -1,0 +1,135 @@
+"""Email delivery through the outbox and a real Celery worker, against plain smtplib
+sending the same messages to the same SMTP sink over one connection, in the same run.
+
+1. A private Redis broker and SMTP sink (notifications/tests/live.py), and a Celery
+   worker with the production settings: WORKER_CONCURRENCY processes (2, as the
+   Procfile), persistent database connections (DATABASE_CONN_MAX_AGE=60).
+2. In each round, alternating which goes first:
+   - baseline: one smtplib connection sends N messages, one after the other, built the
+     way the worker builds them (notifications.delivery);
+   - outbox: N rows are written (rendered, as email_queue does), then one delivery task
+     per row is published and the clock runs until every row is marked sent.
+3. Messages per second of each; the median of the rounds' ratios outbox/baseline must
+   reach 0.50. New PostgreSQL sessions per email are printed beside (pg_stat_database).
+
+Run with `make bench`, with DATABASE_URL pointing at PostgreSQL for the production case
+(on SQLite the worker shares a file database)."""
+
+import logging
+import os
+import re
+import shutil
+import smtplib
+import statistics
+import time
+from unittest import mock
+
+import pytest
+from django.db import connection, transaction
+
+from conftest import make_customer
+from notifications import delivery
+from notifications.models import OutboundEmail
+from notifications.services import email_queue
+from notifications.tests.live import (
+    CeleryWorker, RedisServer, SmtpSink, database_url, publishing_to, wait_until,
+)
+from portal.queueing import task_send
+
+MESSAGES = int(os.environ.get("BENCH_EMAILS", "1000"))  # per round and per side
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+CONCURRENCY = 2
+TARGET = 0.50
+
+
+def queue_rows(customer, count):
+    """`count` rendered outbox rows, no task published yet."""
+    with mock.patch("notifications.services.task_send_on_commit"), transaction.atomic():
+        return [email_queue(template="password_changed", to=customer.email, user=customer,
+                            context={"ip": "198.51.100.7", "how": "change"}).pk
+                for _ in range(count)]
+
+
+def database_sessions():
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+def through_the_outbox(customer, count):
+    ids = queue_rows(customer, count)
+    sessions_before = database_sessions()
+    started = time.perf_counter()
+    for pk in ids:
+        assert task_send(delivery.DELIVER_TASK, pk)
+    sent = OutboundEmail.objects.filter(pk__in=ids, status=OutboundEmail.Status.SENT)
+    wait_until(lambda: sent.count() == count, timeout=600, interval=0.05,
+               what=f"{count} emails sent")
+    elapsed = time.perf_counter() - started
+    sessions_after = database_sessions()
+    sessions = None if sessions_before is None else sessions_after - sessions_before
+    return count / elapsed, sessions
+
+
+def through_smtplib(customer, port, count):
+    """The same message, as bytes, over one plain SMTP connection."""
+    pk = queue_rows(customer, 1)[0]
+    email = OutboundEmail.objects.get(pk=pk)
+    message = delivery._message(email).message()
+    sender, data = message["From"], message.as_bytes(linesep="\r\n")  # as Django sends it
+    started = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
+        for _ in range(count):
+            smtp.sendmail(sender, [customer.email], data)
+    return count / (time.perf_counter() - started)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outbox_delivery_through_a_worker_against_plain_smtplib(tmp_path):
+    if not shutil.which("redis-server"):
+        pytest.fail("redis-server is needed (Debian package redis-server)")
+    logging.getLogger("notifications").setLevel(logging.WARNING)
+    customer = make_customer("bench-delivery@example.org")
+    redis, sink = RedisServer(tmp_path / "redis"), SmtpSink(tmp_path / "sink")
+    worker = CeleryWorker(tmp_path / "worker", database=database_url(connection.settings_dict),
+                          broker_url=redis.url, smtp_port=sink.port,
+                          DATABASE_CONN_MAX_AGE="60")
+    outbox, plain, ratios, sessions, task_seconds = [], [], [], [], []
+    try:
+        redis.start()
+        sink.start()
+        worker.start(concurrency=CONCURRENCY)
+        with publishing_to(redis.url):
+            through_the_outbox(customer, 50)  # warm up the worker processes
+            for number in range(ROUNDS):
+                sides = ["outbox", "plain"] if number % 2 == 0 else ["plain", "outbox"]
+                for side in sides:
+                    if side == "outbox":
+                        rate, new_sessions = through_the_outbox(customer, MESSAGES)
+                        outbox.append(rate)
+                        sessions.append(new_sessions)
+                    else:
+                        plain.append(through_smtplib(customer, sink.port, MESSAGES))
+                ratios.append(outbox[-1] / plain[-1])
+    finally:
+        task_seconds = [float(s) for s in re.findall(
+            r"deliver_email_task\[[0-9a-f-]+\] succeeded in ([\d.]+)s", worker.log())]
+        for service in (worker, sink, redis):
+            service.stop()
+    print(f"\nEmail delivery, {MESSAGES} messages per side and round, {ROUNDS} rounds, "
+          f"database: {connection.vendor}")
+    print(f"  plain smtplib, one connection      : {statistics.median(plain):8.1f} msg/s")
+    print(f"  outbox + Celery worker (x{CONCURRENCY} processes): "
+          f"{statistics.median(outbox):8.1f} msg/s")
+    if task_seconds:
+        print(f"  one delivery task, as the worker logs it: median "
+              f"{statistics.median(task_seconds) * 1000:.1f} ms")
+    if sessions[0] is not None:
+        print(f"  new database sessions per round    : {sessions} for {MESSAGES} emails each")
+    print(f"  ratio outbox/plain (median of rounds): {statistics.median(ratios):.2f} "
+          f"(rounds: {', '.join(f'{r:.2f}' for r in ratios)}); target >= {TARGET:.2f}")
+    assert statistics.median(ratios) >= TARGET

@@ -1,0 +1,58 @@
+"""Logins per CPU core: Argon2id at Django's default parameters (m=100 MiB, t=2, p=8)
+against the portal's (m=19 MiB, t=2, p=1, accounts/hashers.py), in the same run.
+
+A login's cost is the password check: one verify of the stored hash with that hash's own
+parameters. Both kinds are verified alternately, one by one, in this process; the CPU
+time of the process (all of argon2's lanes count, so p=8 gets no credit for using
+several cores) gives checks per CPU-second, i.e. logins per second per core. Target: the
+portal's parameters reach 50 per core."""
+
+import statistics
+import time
+
+from django.contrib.auth.hashers import Argon2PasswordHasher
+
+from accounts.hashers import OwaspArgon2PasswordHasher
+
+ROUNDS = 40
+TARGET = 50.0
+PASSWORD = "correct-horse-battery-42"
+
+
+class OwaspSmallestMemory(Argon2PasswordHasher):
+    """OWASP's last equal-strength set, shown for reference: less memory, more passes."""
+
+    time_cost, memory_cost, parallelism = 5, 7 * 1024, 1
+
+
+def one_check(hasher, encoded):
+    cpu, wall = time.process_time(), time.perf_counter()
+    assert hasher.verify(PASSWORD, encoded)
+    return time.process_time() - cpu, time.perf_counter() - wall
+
+
+def test_logins_per_core_with_the_owasp_parameters_against_djangos_default():
+    kinds = {"Django default m=100 MiB t=2 p=8": Argon2PasswordHasher(),
+             "portal m=19 MiB t=2 p=1": OwaspArgon2PasswordHasher(),
+             "reference: OWASP m=7 MiB t=5 p=1": OwaspSmallestMemory()}
+    stored = {name: hasher.encode(PASSWORD, hasher.salt()) for name, hasher in kinds.items()}
+    cpu = {name: [] for name in kinds}
+    wall = {name: [] for name in kinds}
+    for number in range(ROUNDS + 2):
+        order = list(kinds) if number % 2 == 0 else list(kinds)[::-1]  # alternating
+        for name in order:
+            cpu_s, wall_s = one_check(kinds[name], stored[name])
+            if number >= 2:  # two warm-up rounds
+                cpu[name].append(cpu_s)
+                wall[name].append(wall_s)
+    print(f"\nPassword check (= one login), Argon2id, median of {ROUNDS}, alternating:")
+    rates = {}
+    for name in kinds:
+        rates[name] = 1 / statistics.median(cpu[name])
+        print(f"  {name:34} {statistics.median(cpu[name]) * 1000:7.1f} ms CPU "
+              f"{statistics.median(wall[name]) * 1000:7.1f} ms wall  "
+              f"{rates[name]:6.1f} logins/s per core")
+    old, new, _reference = rates.values()
+    print(f"  ratio portal/default: {new / old:.2f}x logins per core; "
+          f"target >= {TARGET:.0f} logins/s per core")
+    assert new >= TARGET
