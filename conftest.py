@@ -60,6 +60,33 @@ def customer_client(client, customer):
     return client
 
 
+def totp_code(device, *, offset=0):
+    """The code an authenticator app shows now (or `offset` time steps later)."""
+    from django_otp.oath import totp
+
+    return str(totp(device.bin_key, device.step, device.t0, device.digits,
+                    drift=offset)).zfill(device.digits)
+
+
+def give_second_factor(user):
+    """A confirmed authenticator app, as after an enrolment (no email, no log line)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+
+
+def prove_second_factor(client):
+    """Mark the client's session as one whose password and second factor were just
+    proven, as the login's second step does (accounts.proof)."""
+    import time as _time
+
+    from accounts import proof
+
+    session = client.session
+    session[proof.PROOF_KEY] = session[proof.SECOND_FACTOR_KEY] = _time.time()
+    session.save()
+
+
 def signup_data(**overrides):
     data = {
         "first_name": "Daniel", "last_name": "Martín", "email": "daniel.martin@example.org",

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from django.core.paginator import Page, Paginator
 
-from accounts.models import EmailChangeRequest, User
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import BackupCode, EmailChangeRequest, User
 
 SECURITY_EVENTS_PER_PAGE = 20
 
@@ -22,3 +24,14 @@ def security_events(*, user: User, page: str | int | None) -> Page:
     result = Paginator(events, SECURITY_EVENTS_PER_PAGE).get_page(page)
     result.object_list = list(result.object_list)
     return result
+
+
+def second_factor_status(*, user: User) -> dict:
+    """What the security page says about the second factor: the authenticator app (when
+    added) and how many backup codes remain."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return {
+        "enabled": device is not None,
+        "totp_added_at": device.created_at if device else None,
+        "backup_codes_remaining": BackupCode.objects.filter(user=user, used_at=None).count(),
+    }

@@ -1,5 +1,10 @@
+import time
+from base64 import b32encode
 
+import segno
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login as auth_login
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -7,19 +12,24 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from accounts import selectors, services
+from accounts import proof, selectors, services
 from accounts.forms import (
     CurrentPasswordChangeForm,
     EmailChangeForm,
     LoginForm,
+    PasswordAndCodeForm,
     PasswordResetRequestForm,
     ProfileForm,
     RecoveryRequestForm,
+    SecondFactorLoginForm,
     SignupForm,
+    TotpConfirmForm,
     VerificationCodeForm,
 )
 from accounts.models import User
@@ -79,9 +89,164 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def form_valid(self, form):
+        """The password is right. With a second factor (and no "remember this browser"
+        cookie for this account), the login waits for the second step; otherwise it is
+        complete."""
+        user = form.get_user()
+        has_second_factor = services.second_factor_enabled(user=user)
+        if has_second_factor and not proof.trusted_browser_is(self.request, user):
+            self.request.session[proof.PENDING_LOGIN_KEY] = {
+                "user": user.pk, "backend": user.backend, "at": time.time(),
+                "next": self.get_success_url()}
+            return redirect("accounts:login-second-step")
         response = super().form_valid(form)
-        services.login_notify(user=form.get_user(), request=self.request)
+        proof.proof_record(self.request, second_factor=has_second_factor)
+        services.login_notify(user=user, request=self.request)
         return response
+
+
+def login_second_step(request):
+    """The code of the authenticator app or a backup code, after the password. Wrong
+    codes are throttled per account (services.second_factor_verify); the page says how
+    long to wait."""
+    pending = request.session.get(proof.PENDING_LOGIN_KEY)
+    user = None
+    if pending and time.time() - pending["at"] < proof.PENDING_LOGIN_MAX_AGE:
+        user = User.objects.filter(pk=pending["user"], is_active=True).first()
+    if user is None:
+        request.session.pop(proof.PENDING_LOGIN_KEY, None)
+        messages.info(request, _("Please log in again."))
+        return redirect("accounts:login")
+    form = SecondFactorLoginForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.second_factor_verify(user=user, code=form.cleaned_data["code"],
+                                          request=request)
+        except services.SecondFactorThrottled as error:
+            form_add_domain_error(form, error)
+            status = 429
+        except DomainError as error:
+            form_add_domain_error(form, error)
+        else:
+            del request.session[proof.PENDING_LOGIN_KEY]
+            auth_login(request, user, backend=pending["backend"])
+            proof.proof_record(request, second_factor=True)
+            services.login_notify(user=user, request=request)
+            response = redirect(pending["next"])
+            if form.cleaned_data["remember"]:
+                proof.trusted_browser_remember(response, user,
+                                               secure=settings.SESSION_COOKIE_SECURE)
+            return response
+    return render(request, "accounts/login_second_step.html", {"form": form}, status=status)
+
+
+def reauth(request):
+    """"Confirm it's you": the password, and a code when the account has a second
+    factor. Sensitive pages send here when the last proof is older than 5 minutes
+    (accounts.proof.recent_proof_required); staff come here to prove their second factor
+    before /admin/."""
+    if not request.user.is_authenticated:
+        return redirect("accounts:login")
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()},
+                                           require_https=request.is_secure()):
+        next_url = reverse_lazy("accounts:security")
+    ask_code = services.second_factor_enabled(user=request.user)
+    form = PasswordAndCodeForm(request.POST or None, user=request.user, request=request,
+                               where="reauth", ask_code=ask_code)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            if ask_code:
+                services.second_factor_verify(user=request.user,
+                                              code=form.cleaned_data["code"],
+                                              request=request, where="reauth")
+        except services.SecondFactorThrottled as error:
+            form_add_domain_error(form, error)
+            status = 429
+        except DomainError as error:
+            form_add_domain_error(form, error)
+        else:
+            proof.proof_record(request, second_factor=ask_code)
+            return redirect(next_url)
+    return render(request, "accounts/reauth.html", {"form": form, "next": next_url},
+                  status=status)
+
+
+def _qr_code_and_secret(device):
+    secret = b32encode(device.bin_key).decode().rstrip("=")
+    grouped = " ".join(secret[n:n + 4] for n in range(0, len(secret), 4))
+    qr = segno.make(device.config_url, error="m")
+    return qr.svg_data_uri(scale=5, border=2, dark="#000", light="#fff"), grouped
+
+
+@never_cache
+@login_required
+@proof.recent_proof_required
+def totp_enrol(request):
+    """Scan the QR code (or type the secret), then enter a first code: only then is the
+    factor on; the ten backup codes are shown once, on the answer."""
+    if services.second_factor_enabled(user=request.user):
+        messages.info(request, _("Two-step verification is already on."))
+        return redirect("accounts:security")
+    device = services.totp_enrolment_start(user=request.user)
+    form = TotpConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = services.totp_enrolment_confirm(user=request.user, device=device,
+                                                    code=form.cleaned_data["code"],
+                                                    request=request)
+        except DomainError as error:
+            form_add_domain_error(form, error)
+        else:
+            proof.proof_record(request, second_factor=True)
+            return render(request, "accounts/backup_codes.html",
+                          {"codes": codes, "enrolled": True})
+    qr_code, secret = _qr_code_and_secret(device)
+    return render(request, "accounts/totp_enrol.html",
+                  {"form": form, "qr_code": qr_code, "secret": secret})
+
+
+@never_cache
+@login_required
+@proof.recent_proof_required
+def backup_codes(request):
+    """GET says how many remain and offers new ones; POST replaces them all and shows
+    the new ones once (only their hashes are kept)."""
+    if not services.second_factor_enabled(user=request.user):
+        return redirect("accounts:security")
+    if request.method == "POST":
+        codes = services.backup_codes_regenerate(user=request.user, request=request)
+        return render(request, "accounts/backup_codes.html", {"codes": codes})
+    return render(request, "accounts/backup_codes.html",
+                  {"remaining": services.backup_codes_remaining(user=request.user)})
+
+
+@login_required
+def second_factor_off(request):
+    """Turning it off takes the password and a code (app or backup)."""
+    if not services.second_factor_enabled(user=request.user):
+        return redirect("accounts:security")
+    form = PasswordAndCodeForm(request.POST or None, user=request.user, request=request,
+                               where="second_factor_off")
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.second_factor_verify(user=request.user, code=form.cleaned_data["code"],
+                                          request=request, where="second_factor_off")
+        except services.SecondFactorThrottled as error:
+            form_add_domain_error(form, error)
+            status = 429
+        except DomainError as error:
+            form_add_domain_error(form, error)
+        else:
+            services.second_factor_remove(user=request.user, request=request)
+            proof.proof_record(request, second_factor=False)
+            request.session.pop(proof.SECOND_FACTOR_KEY, None)
+            messages.success(request, _("Two-step verification is off."))
+            return redirect("accounts:security")
+    return render(request, "accounts/second_factor_off.html", {"form": form}, status=status)
 
 
 @login_required
@@ -259,7 +424,9 @@ def security(request):
                                     "have been logged out."))
         return redirect("accounts:security")
     events = selectors.security_events(user=request.user, page=request.GET.get("page"))
-    return render(request, "accounts/security.html", {"form": form, "events": events})
+    return render(request, "accounts/security.html", {
+        "form": form, "events": events,
+        "second_factor": selectors.second_factor_status(user=request.user)})
 
 
 def account_recovery(request):

@@ -4,7 +4,8 @@ from accounts.models.requests import (
            PasswordResetAttempt,
            RecoveryRequest,
 )
+from accounts.models.second_factor import BackupCode
 from accounts.models.user import IssuedNicHandle, LegalForm, User, UserManager
 
-__all__ = ["EmailChangeRequest", "IssuedNicHandle", "LegalForm", "PasswordResetAttempt",
+__all__ = ["BackupCode", "EmailChangeRequest", "IssuedNicHandle", "LegalForm", "PasswordResetAttempt",
            "RecoveryRequest", "SecurityEvent", "User", "UserManager"]

@@ -34,6 +34,12 @@ class SecurityEvent(models.Model):
         RECOVERY_REFUSED = "recovery_refused", _("Account recovery refused")
         SESSIONS_ENDED = "sessions_ended", _("Other sessions ended")
         STAFF_ACTION = "staff_action", _("Action by support staff")
+        SECOND_FACTOR_ADDED = "second_factor_added", _("Two-step verification turned on")
+        SECOND_FACTOR_REMOVED = "second_factor_removed", _("Two-step verification turned off")
+        SECOND_FACTOR_FAILED = "second_factor_failed", _("Wrong two-step verification code")
+        BACKUP_CODES_GENERATED = "backup_codes_generated", _("New backup codes generated")
+        BACKUP_CODE_USED = "backup_code_used", _("Backup code used")
+        SESSION_ENDED = "session_ended", _("Session ended")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="security_events",
                              verbose_name=_("customer"))

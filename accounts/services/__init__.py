@@ -79,6 +79,18 @@ from accounts.services.recovery import (  # noqa: F401
     recovery_request_refuse,
     recovery_requests_requeue_stale,
 )
+from accounts.services.second_factor import (  # noqa: F401
+    BACKUP_CODE_COUNT,
+    SecondFactorThrottled,
+    WrongSecondFactorCode,
+    backup_codes_regenerate,
+    backup_codes_remaining,
+    second_factor_enabled,
+    second_factor_remove,
+    second_factor_verify,
+    totp_enrolment_confirm,
+    totp_enrolment_start,
+)
 from accounts.services.signup import (  # noqa: F401
     CONFIRMATION_RESEND_INTERVAL,
     EMAIL_CONFIRM_MAX_AGE,
