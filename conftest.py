@@ -87,6 +87,18 @@ def prove_second_factor(client):
     session.save()
 
 
+def staff_log_in(client, user):
+    """Log a member of staff in as admin wants them: with a second factor, proven in
+    this session (portal.admin)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        give_second_factor(user)
+    client.force_login(user)
+    prove_second_factor(client)
+    return client
+
+
 def signup_data(**overrides):
     data = {
         "first_name": "Daniel", "last_name": "Martín", "email": "daniel.martin@example.org",
@@ -186,9 +198,7 @@ def support_agent(db):
 def agent_client(support_agent):
     from django.test import Client
 
-    client = Client()
-    client.force_login(support_agent)
-    return client
+    return staff_log_in(Client(), support_agent)
 
 
 @pytest.fixture
@@ -204,9 +214,7 @@ def superuser(db):
 def superuser_client(superuser):
     from django.test import Client
 
-    client = Client()
-    client.force_login(superuser)
-    return client
+    return staff_log_in(Client(), superuser)
 
 
 def run_at_once(work, count, *, timeout=120):

@@ -105,6 +105,16 @@ class LoginView(auth_views.LoginView):
         return response
 
 
+class AdminLoginView(LoginView):
+    """/admin/login/: the same login, then back to admin (which asks staff for their
+    second factor). A customer already logged in sees the form, not a redirect loop."""
+
+    redirect_authenticated_user = False
+
+    def get_default_redirect_url(self):
+        return str(reverse_lazy("admin:index"))
+
+
 def login_second_step(request):
     """The code of the authenticator app or a backup code, after the password. Wrong
     codes are throttled per account (services.second_factor_verify); the page says how
@@ -151,7 +161,7 @@ def reauth(request):
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()},
                                            require_https=request.is_secure()):
-        next_url = reverse_lazy("accounts:security")
+        next_url = str(reverse_lazy("accounts:security"))
     ask_code = services.second_factor_enabled(user=request.user)
     form = PasswordAndCodeForm(request.POST or None, user=request.user, request=request,
                                where="reauth", ask_code=ask_code)

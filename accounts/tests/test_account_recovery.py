@@ -14,7 +14,7 @@ from accounts.services import (
     recovery_request_approve,
     recovery_request_refuse,
 )
-from conftest import make_customer
+from conftest import make_customer, staff_log_in
 
 pytestmark = pytest.mark.django_db
 
@@ -161,7 +161,7 @@ def test_staff_see_only_requests_that_matched_an_account(client, customer, staff
     send(customer.nic_handle, new="mine@example.net", ip="192.0.2.1")
     send("zz000000-OVH", new="ghost@example.net", ip="192.0.2.2")
     unmatched = RecoveryRequest.objects.get(user=None)
-    client.force_login(staff)
+    staff_log_in(client, staff)
     page = client.get("/admin/accounts/recoveryrequest/").content.decode()
     assert "mine@example.net" in page and "ghost@example.net" not in page
     assert client.get(f"/admin/accounts/recoveryrequest/{unmatched.pk}/change/").status_code == 302
@@ -215,7 +215,7 @@ def test_refusal_tells_the_new_address_the_reason_without_account_details(
 def test_staff_decide_in_admin_with_a_reason(client, customer, staff, send):
     send(customer.nic_handle)
     recovery = RecoveryRequest.objects.get()
-    client.force_login(staff)
+    staff_log_in(client, staff)
     page = client.get(f"/admin/accounts/recoveryrequest/{recovery.pk}/change/").content.decode()
     assert "I lost my mailbox" in page and "Approve" in page
     url = f"/admin/accounts/recoveryrequest/{recovery.pk}/decide/approve/"
@@ -228,7 +228,7 @@ def test_staff_decide_in_admin_with_a_reason(client, customer, staff, send):
 def test_a_decided_request_cannot_be_decided_again(client, customer, staff, send):
     send(customer.nic_handle)
     recovery = RecoveryRequest.objects.get()
-    client.force_login(staff)
+    staff_log_in(client, staff)
     client.post(f"/admin/accounts/recoveryrequest/{recovery.pk}/decide/refuse/", {"reason": "no"})
     response = client.post(f"/admin/accounts/recoveryrequest/{recovery.pk}/decide/approve/",
                            {"reason": "yes"}, follow=True)
