@@ -3,11 +3,18 @@ in a template)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import import_module
+
+from django.conf import settings
 from django.core.paginator import Page, Paginator
+from django.utils import timezone
 
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import BackupCode, EmailChangeRequest, User
+from accounts.models import BackupCode, EmailChangeRequest, User, UserSession
+from portal.requestinfo import browser_and_system
 
 SECURITY_EVENTS_PER_PAGE = 20
 
@@ -35,3 +42,40 @@ def second_factor_status(*, user: User) -> dict:
         "totp_added_at": device.created_at if device else None,
         "backup_codes_remaining": BackupCode.objects.filter(user=user, used_at=None).count(),
     }
+
+
+@dataclass(frozen=True)
+class ActiveSession:
+    id: int
+    browser: str
+    system: str
+    ip_address: str | None
+    first_seen: datetime
+    last_seen: datetime
+    this_device: bool
+
+
+def sessions_active(*, user: User, current_session_key: str | None) -> list[ActiveSession]:
+    """The customer's sessions that still exist in SESSION_ENGINE, most recently seen
+    first, this one marked. On the database backend one query checks them all; on a
+    cache backend each is looked up (a customer has a handful)."""
+    rows = list(UserSession.objects.filter(user=user).order_by("-last_seen_at", "-pk"))
+    keys = {row.session_key for row in rows}
+    if settings.SESSION_ENGINE == "django.contrib.sessions.backends.db":
+        from django.contrib.sessions.models import Session
+
+        alive = set(Session.objects.filter(session_key__in=keys, expire_date__gt=timezone.now())
+                    .values_list("session_key", flat=True))
+    else:
+        store = import_module(settings.SESSION_ENGINE).SessionStore
+        alive = {key for key in keys if store().exists(key)}
+    sessions = []
+    for row in rows:
+        if row.session_key not in alive and row.session_key != current_session_key:
+            continue
+        browser, system = browser_and_system(row.user_agent)
+        sessions.append(ActiveSession(
+            id=row.pk, browser=browser, system=system, ip_address=row.ip_address,
+            first_seen=row.created_at, last_seen=row.last_seen_at,
+            this_device=row.session_key == current_session_key))
+    return sessions

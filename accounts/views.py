@@ -15,6 +15,7 @@ from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -429,6 +430,9 @@ def security(request):
     if request.method == "POST" and form.is_valid():
         services.password_change(user=request.user, new_password=form.cleaned_data["new_password1"],
                                  request=request)
+        services.sessions_end_others(user=request.user,
+                                     keep_session_key=request.session.session_key,
+                                     request=request, reason="password change")
         update_session_auth_hash(request, request.user)
         messages.success(request, _("Your password has been changed. Your other sessions "
                                     "have been logged out."))
@@ -436,7 +440,30 @@ def security(request):
     events = selectors.security_events(user=request.user, page=request.GET.get("page"))
     return render(request, "accounts/security.html", {
         "form": form, "events": events,
-        "second_factor": selectors.second_factor_status(user=request.user)})
+        "second_factor": selectors.second_factor_status(user=request.user),
+        "sessions": selectors.sessions_active(user=request.user,
+                                              current_session_key=request.session.session_key)})
+
+
+@login_required
+@require_POST
+def session_end(request, session_id):
+    """End one other session: that browser is logged out at its next request."""
+    if services.session_end(user=request.user, session_id=session_id, request=request):
+        messages.success(request, _("The session has been ended."))
+    return redirect("accounts:security")
+
+
+@login_required
+@require_POST
+def sessions_end_others(request):
+    ended = services.sessions_end_others(user=request.user,
+                                         keep_session_key=request.session.session_key,
+                                         request=request)
+    messages.success(request, ngettext("%(count)d other session has been ended.",
+                                       "%(count)d other sessions have been ended.", ended)
+                     % {"count": ended})
+    return redirect("accounts:security")
 
 
 def account_recovery(request):

@@ -5,7 +5,9 @@ from accounts.models.requests import (
            RecoveryRequest,
 )
 from accounts.models.second_factor import BackupCode
+from accounts.models.sessions import UserSession
 from accounts.models.user import IssuedNicHandle, LegalForm, User, UserManager
 
 __all__ = ["BackupCode", "EmailChangeRequest", "IssuedNicHandle", "LegalForm", "PasswordResetAttempt",
-           "RecoveryRequest", "SecurityEvent", "User", "UserManager"]
+           "RecoveryRequest", "SecurityEvent", "User", "UserManager",
+           "UserSession"]

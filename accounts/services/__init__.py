@@ -91,6 +91,13 @@ from accounts.services.second_factor import (  # noqa: F401
     totp_enrolment_confirm,
     totp_enrolment_start,
 )
+from accounts.services.sessions import (  # noqa: F401
+    SESSION_SEEN_INTERVAL,
+    session_end,
+    session_record,
+    session_store,
+    sessions_end_others,
+)
 from accounts.services.signup import (  # noqa: F401
     CONFIRMATION_RESEND_INTERVAL,
     EMAIL_CONFIRM_MAX_AGE,
