@@ -287,6 +287,7 @@ def profile_edit(request):
 
 
 @login_required
+@proof.recent_proof_required
 def email_change(request):
     pending = selectors.email_change_pending(user=request.user)
     form = EmailChangeForm(request.POST or None, user=request.user, request=request)
@@ -426,6 +427,11 @@ def password_reset_complete(request):
 
 @login_required
 def security(request):
+    """The page shows without a recent proof; changing the password wants one (the form
+    asks the password, "Confirm it's you" adds the second factor)."""
+    if request.method == "POST" and not proof.proof_is_recent(request):
+        messages.info(request, _("For your security, confirm it's you before going on."))
+        return redirect(proof.reauth_url(request.path))
     form = CurrentPasswordChangeForm(request.user, request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
         services.password_change(user=request.user, new_password=form.cleaned_data["new_password1"],
