@@ -338,9 +338,23 @@ class SecondFactorLoginForm(forms.Form):
     """The second step of a login; the view checks the code (services.second_factor_verify)."""
 
     code = _code_field()
+    credential = forms.CharField(required=False, widget=forms.HiddenInput, max_length=20000)
     remember = forms.BooleanField(label=_("Remember this browser for 30 days"), required=False,
                                   help_text=_("Only on a device that you alone use. Changing "
                                               "your password ends it."))
+
+
+    def __init__(self, *args, with_key=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if with_key:
+            self.fields["code"].required = False
+
+
+class SecurityKeyForm(forms.Form):
+    name = forms.CharField(label=_("Name of the key"), max_length=60,
+                           validators=[no_control_characters],
+                           help_text=_("For example “YubiKey on my keyring” or “Laptop”."))
+    credential = forms.CharField(widget=forms.HiddenInput, max_length=20000)
 
 
 class TotpConfirmForm(forms.Form):

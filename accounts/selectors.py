@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import BackupCode, EmailChangeRequest, User, UserSession
+from accounts.models import BackupCode, EmailChangeRequest, SecurityKey, User, UserSession
 from portal.requestinfo import browser_and_system
 
 SECURITY_EVENTS_PER_PAGE = 20
@@ -37,8 +37,11 @@ def second_factor_status(*, user: User) -> dict:
     """What the security page says about the second factor: the authenticator app (when
     added) and how many backup codes remain."""
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    keys = security_keys(user=user)
     return {
-        "enabled": device is not None,
+        "enabled": device is not None or bool(keys),
+        "totp": device is not None,
+        "keys": keys,
         "totp_added_at": device.created_at if device else None,
         "backup_codes_remaining": BackupCode.objects.filter(user=user, used_at=None).count(),
     }
@@ -79,3 +82,7 @@ def sessions_active(*, user: User, current_session_key: str | None) -> list[Acti
             first_seen=row.created_at, last_seen=row.last_seen_at,
             this_device=row.session_key == current_session_key))
     return sessions
+
+
+def security_keys(*, user: User) -> list[SecurityKey]:
+    return list(SecurityKey.objects.filter(user=user).defer("public_key"))

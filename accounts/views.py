@@ -9,7 +9,7 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -29,6 +29,7 @@ from accounts.forms import (
     ProfileForm,
     RecoveryRequestForm,
     SecondFactorLoginForm,
+    SecurityKeyForm,
     SignupForm,
     TotpConfirmForm,
     VerificationCodeForm,
@@ -128,12 +129,20 @@ def login_second_step(request):
         request.session.pop(proof.PENDING_LOGIN_KEY, None)
         messages.info(request, _("Please log in again."))
         return redirect("accounts:login")
-    form = SecondFactorLoginForm(request.POST or None)
+    with_key = request.method == "POST" and bool(request.POST.get("credential"))
+    form = SecondFactorLoginForm(request.POST or None, with_key=with_key)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            services.second_factor_verify(user=user, code=form.cleaned_data["code"],
-                                          request=request)
+            if with_key:
+                rp_id, origin = _relying_party(request)
+                services.security_key_verify(
+                    user=user, credential=form.cleaned_data["credential"],
+                    challenge=request.session.pop(WEBAUTHN_LOGIN_KEY, ""), rp_id=rp_id,
+                    origin=origin, request=request)
+            else:
+                services.second_factor_verify(user=user, code=form.cleaned_data["code"],
+                                              request=request)
         except services.SecondFactorThrottled as error:
             form_add_domain_error(form, error)
             status = 429
@@ -149,7 +158,35 @@ def login_second_step(request):
                 proof.trusted_browser_remember(response, user,
                                                secure=settings.SESSION_COOKIE_SECURE)
             return response
-    return render(request, "accounts/login_second_step.html", {"form": form}, status=status)
+    return render(request, "accounts/login_second_step.html",
+                  {"form": form, "has_keys": selectors.security_keys(user=user) != []},
+                  status=status)
+
+
+WEBAUTHN_LOGIN_KEY = "accounts.webauthn_login"
+WEBAUTHN_REGISTER_KEY = "accounts.webauthn_register"
+
+
+def _relying_party(request):
+    """WebAuthn's relying party: this host (checked by ALLOWED_HOSTS) and its origin."""
+    host = request.get_host()
+    return host.split(":")[0], f"{request.scheme}://{host}"
+
+
+def _json(text):
+    return HttpResponse(text, content_type="application/json")
+
+
+@require_POST
+def login_security_key_options(request):
+    pending = request.session.get(proof.PENDING_LOGIN_KEY)
+    if not pending:
+        raise Http404("No login in progress")
+    user = User.objects.get(pk=pending["user"])
+    rp_id, _origin = _relying_party(request)
+    options, challenge = services.security_key_authentication_options(user=user, rp_id=rp_id)
+    request.session[WEBAUTHN_LOGIN_KEY] = challenge
+    return _json(options)
 
 
 def reauth(request):
@@ -198,8 +235,8 @@ def _qr_code_and_secret(device):
 def totp_enrol(request):
     """Scan the QR code (or type the secret), then enter a first code: only then is the
     factor on; the ten backup codes are shown once, on the answer."""
-    if services.second_factor_enabled(user=request.user):
-        messages.info(request, _("Two-step verification is already on."))
+    if selectors.second_factor_status(user=request.user)["totp"]:
+        messages.info(request, _("Your authenticator app is already set up."))
         return redirect("accounts:security")
     device = services.totp_enrolment_start(user=request.user)
     form = TotpConfirmForm(request.POST or None)
@@ -503,3 +540,51 @@ def account_recovery_cancel(request, token):
     return render(request, "accounts/account_recovery_cancel.html",
                   {"recovery": recovery, "done": request.method == "POST"},
                   status=200 if recovery else 400)
+
+
+@never_cache
+@login_required
+@proof.recent_proof_required
+def security_keys(request):
+    """Register a security key or passkey under a name (static/js/webauthn.js runs the
+    browser's side), list them, remove one."""
+    form = SecurityKeyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        rp_id, origin = _relying_party(request)
+        try:
+            codes = services.security_key_register(
+                user=request.user, name=form.cleaned_data["name"],
+                credential=form.cleaned_data["credential"],
+                challenge=request.session.pop(WEBAUTHN_REGISTER_KEY, ""), rp_id=rp_id,
+                origin=origin, request=request)
+        except DomainError as error:
+            form_add_domain_error(form, error)
+        else:
+            proof.proof_record(request, second_factor=True)
+            if codes:
+                return render(request, "accounts/backup_codes.html",
+                              {"codes": codes, "enrolled": True})
+            messages.success(request, _("Your security key has been added."))
+            return redirect("accounts:security-keys")
+    return render(request, "accounts/security_keys.html",
+                  {"form": form, "keys": selectors.security_keys(user=request.user)})
+
+
+@login_required
+@require_POST
+@proof.recent_proof_required
+def security_key_options(request):
+    rp_id, _origin = _relying_party(request)
+    options, challenge = services.security_key_registration_options(user=request.user,
+                                                                     rp_id=rp_id)
+    request.session[WEBAUTHN_REGISTER_KEY] = challenge
+    return _json(options)
+
+
+@login_required
+@require_POST
+@proof.recent_proof_required
+def security_key_remove(request, key_id):
+    if services.security_key_remove(user=request.user, key_id=key_id, request=request):
+        messages.success(request, _("The security key has been removed."))
+    return redirect("accounts:security-keys")

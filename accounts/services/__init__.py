@@ -91,6 +91,13 @@ from accounts.services.second_factor import (  # noqa: F401
     totp_enrolment_confirm,
     totp_enrolment_start,
 )
+from accounts.services.security_keys import (  # noqa: F401
+    security_key_authentication_options,
+    security_key_register,
+    security_key_registration_options,
+    security_key_remove,
+    security_key_verify,
+)
 from accounts.services.sessions import (  # noqa: F401
     SESSION_SEEN_INTERVAL,
     session_end,

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import BackupCode, SecurityEvent
+from accounts.models import BackupCode, SecurityEvent, SecurityKey
 from accounts.security import security_log
 from notifications.services import email_queue
 from portal.errors import DomainError
@@ -166,8 +166,10 @@ def second_factor_verify(*, user: User, code: str, request: HttpRequest | None =
 
 
 def second_factor_enabled(*, user: User) -> bool:
-    """Whether logging in takes a second step: a confirmed authenticator app."""
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    """Whether logging in takes a second step: a confirmed authenticator app or a
+    security key."""
+    return (TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+            or SecurityKey.objects.filter(user=user).exists())
 
 
 def backup_codes_remaining(*, user: User) -> int:
@@ -192,6 +194,7 @@ def second_factor_remove(*, user: User, request: HttpRequest | None = None,
         had = second_factor_enabled(user=user)
         TOTPDevice.objects.filter(user=user).delete()
         BackupCode.objects.filter(user=user).delete()
+        SecurityKey.objects.filter(user=user).delete()
         if not had:
             return False
         security_log(user=user, action=SecurityEvent.Action.SECOND_FACTOR_REMOVED,
