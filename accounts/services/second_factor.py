@@ -187,9 +187,11 @@ def backup_codes_regenerate(*, user: User, request: HttpRequest | None = None) -
 
 
 def second_factor_remove(*, user: User, request: HttpRequest | None = None,
-                         actor: User | None = None, reason: str = "customer") -> bool:
-    """Remove the authenticator app and the backup codes (the caller checked the password
-    and a code, or staff approved a recovery). Logs and notifies when there was one."""
+                         actor: User | None = None, reason: str = "customer",
+                         notify: bool = True) -> bool:
+    """Remove the authenticator app, the security keys and the backup codes (the caller
+    checked the password and a code, or staff approved a recovery, whose own emails say
+    so: notify=False). Logs (and notifies) when there was one."""
     with transaction.atomic():
         had = second_factor_enabled(user=user)
         TOTPDevice.objects.filter(user=user).delete()
@@ -199,5 +201,6 @@ def second_factor_remove(*, user: User, request: HttpRequest | None = None,
             return False
         security_log(user=user, action=SecurityEvent.Action.SECOND_FACTOR_REMOVED,
                      request=request, actor=actor, reason=reason)
-        _notify(user=user, event="removed", request=request, reason=reason)
+        if notify:
+            _notify(user=user, event="removed", request=request, reason=reason)
     return True
