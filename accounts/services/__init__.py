@@ -103,6 +103,7 @@ from accounts.services.sessions import (  # noqa: F401
     session_end,
     session_record,
     session_store,
+    sessions_end_for_users,
     sessions_end_others,
 )
 from accounts.services.signup import (  # noqa: F401

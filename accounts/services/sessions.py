@@ -76,3 +76,17 @@ def sessions_end_others(*, user: User, keep_session_key: str | None,
     rows = UserSession.objects.filter(user=user).exclude(session_key=keep_session_key or "")
     return _end(list(rows), user=user, request=request,
                 reason=reason or "all other sessions ended by the customer")
+
+
+def sessions_end_for_users(*, user_ids, keep_session_key: str | None,
+                           request: HttpRequest | None = None, reason: str) -> int:
+    """End every recorded session of the accounts `user_ids` (a list or a queryset of
+    ids) but `keep_session_key`: after a primary-email change, applied by the customer
+    (who keeps this session), by support or by the 24-hour rule."""
+    rows = list(UserSession.objects.filter(user_id__in=user_ids)
+                .exclude(session_key=keep_session_key or "").select_related("user"))
+    by_user = {}
+    for row in rows:
+        by_user.setdefault(row.user, []).append(row)
+    return sum(_end(user_rows, user=user, request=request, reason=reason)
+               for user, user_rows in by_user.items())

@@ -105,3 +105,39 @@ def test_logging_out_removes_the_session_from_the_list(customer):
 
 def test_a_visitor_cannot_end_sessions(client):
     assert client.post("/account/security/sessions/end-others/")["Location"].startswith("/login/")
+
+
+def test_a_primary_email_change_by_code_ends_the_other_sessions(
+        customer, django_capture_on_commit_callbacks):
+    from accounts.tests.test_email_change import code_from_mail
+
+    laptop = browser(customer, FIREFOX, "198.51.100.4")
+    phone = browser(customer, SAFARI, "203.0.113.9")
+    phone.get("/account/")
+    laptop.get("/account/")
+    with django_capture_on_commit_callbacks(execute=True):
+        laptop.post("/account/email/", {"new_email": "new.address@example.com",
+                                        "new_email2": "new.address@example.com",
+                                        "password": PASSWORD})
+    laptop.post("/account/email/verify/", {"code": code_from_mail()})
+    customer.refresh_from_db()
+    assert customer.email == "new.address@example.com"
+    assert phone.get("/account/")["Location"].startswith("/login/")
+    assert laptop.get("/account/").status_code == 200
+
+
+def test_a_primary_email_change_by_the_24_hour_rule_ends_every_session(customer):
+    from datetime import timedelta
+
+    from accounts import services
+
+    with time_machine.travel("2026-11-30 10:00:00 +0000", tick=False):
+        phone = browser(customer, SAFARI, "203.0.113.9")
+        phone.get("/account/")
+        change = services.email_change_request(user=customer, new_email="new@example.com")
+        services.email_change_confirm_new(
+            token=services.email_change_link_token(change, services.CONFIRM_NEW_SALT))
+    with time_machine.travel(change.due_at + timedelta(minutes=1), tick=False):
+        assert services.email_changes_apply_due() == 1
+    assert phone.get("/account/")["Location"].startswith("/login/")
+    assert not UserSession.objects.exists()
