@@ -455,6 +455,10 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
             form.user = user
             response = super().form_valid(form)
             services.password_changed(user=user, request=self.request, how="reset")
+            # Django's session hash already refuses them; this also takes them off the
+            # list and out of the session store.
+            services.sessions_end_others(user=user, keep_session_key=None,
+                                         request=self.request, reason="password reset")
         return response
 
 

@@ -141,3 +141,21 @@ def test_a_primary_email_change_by_the_24_hour_rule_ends_every_session(customer)
         assert services.email_changes_apply_due() == 1
     assert phone.get("/account/")["Location"].startswith("/login/")
     assert not UserSession.objects.exists()
+
+
+def test_a_password_reset_ends_every_session_and_empties_the_list(customer):
+    from django.test import Client as Browser
+
+    from accounts.services import password_reset_url
+
+    phone = browser(customer, SAFARI, "203.0.113.9")
+    phone.get("/account/")
+    stranger = Browser()
+    customer.refresh_from_db()
+    link = password_reset_url(customer).split("://", 1)[1].split("/", 1)[1]
+    response = stranger.get(f"/{link}")
+    assert response.status_code == 302
+    stranger.post(response["Location"], {"new_password1": "another-long-passphrase-88",
+                                                   "new_password2": "another-long-passphrase-88"})
+    assert phone.get("/account/")["Location"].startswith("/login/")
+    assert not UserSession.objects.exists()
