@@ -374,12 +374,16 @@ class PasswordAndCodeForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     code = _code_field()
+    credential = forms.CharField(required=False, widget=forms.HiddenInput, max_length=20000)
 
-    def __init__(self, *args, user, request=None, where="", ask_code=True, **kwargs):
+    def __init__(self, *args, user, request=None, where="", ask_code=True, with_key=False,
+                 **kwargs):
         self.user, self.request, self.where = user, request, where
         super().__init__(*args, **kwargs)
         if not ask_code:
             del self.fields["code"]
+        elif with_key:
+            self.fields["code"].required = False
 
     def clean_password(self):
         password = self.cleaned_data["password"]

@@ -179,10 +179,15 @@ def _json(text):
 
 @require_POST
 def login_security_key_options(request):
+    """The options of a key's answer: for the login in progress, or for "Confirm it's
+    you" when logged in."""
     pending = request.session.get(proof.PENDING_LOGIN_KEY)
-    if not pending:
+    if request.user.is_authenticated:
+        user = request.user
+    elif pending:
+        user = User.objects.get(pk=pending["user"])
+    else:
         raise Http404("No login in progress")
-    user = User.objects.get(pk=pending["user"])
     rp_id, _origin = _relying_party(request)
     options, challenge = services.security_key_authentication_options(user=user, rp_id=rp_id)
     request.session[WEBAUTHN_LOGIN_KEY] = challenge
@@ -201,12 +206,20 @@ def reauth(request):
                                            require_https=request.is_secure()):
         next_url = str(reverse_lazy("accounts:security"))
     ask_code = services.second_factor_enabled(user=request.user)
+    has_keys = selectors.security_keys(user=request.user) != []
+    with_key = request.method == "POST" and bool(request.POST.get("credential"))
     form = PasswordAndCodeForm(request.POST or None, user=request.user, request=request,
-                               where="reauth", ask_code=ask_code)
+                               where="reauth", ask_code=ask_code, with_key=has_keys)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            if ask_code:
+            if with_key:
+                rp_id, origin = _relying_party(request)
+                services.security_key_verify(
+                    user=request.user, credential=form.cleaned_data["credential"],
+                    challenge=request.session.pop(WEBAUTHN_LOGIN_KEY, ""), rp_id=rp_id,
+                    origin=origin, request=request, where="reauth")
+            elif ask_code:
                 services.second_factor_verify(user=request.user,
                                               code=form.cleaned_data["code"],
                                               request=request, where="reauth")
@@ -218,7 +231,8 @@ def reauth(request):
         else:
             proof.proof_record(request, second_factor=ask_code)
             return redirect(next_url)
-    return render(request, "accounts/reauth.html", {"form": form, "next": next_url},
+    return render(request, "accounts/reauth.html",
+                  {"form": form, "next": next_url, "has_keys": has_keys},
                   status=status)
 
 

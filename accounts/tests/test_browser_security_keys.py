@@ -87,6 +87,13 @@ def test_a_customer_registers_a_security_key_and_logs_in_with_it(live_server,
     page.wait_for_url(f"{live_server.url}/account/")
     key.refresh_from_db()
     assert key.last_used_at is not None
+
+    # "Confirm it's you" with the password and the key.
+    page.goto(f"{live_server.url}/account/reauth/?next=/account/security/keys/")
+    shot(page, "reauth-key-390.png")
+    page.fill("#id_password", PASSWORD)
+    page.click("#reauth-security-key")
+    page.wait_for_url(f"{live_server.url}/account/security/keys/")
     assert errors == []
 
 

@@ -32,7 +32,7 @@
       if (failed) {
         failed.hidden = true;
       }
-      if (button.dataset.webauthn === "register" && !form.reportValidity()) {
+      if (!form.reportValidity()) {
         return;
       }
       button.disabled = true;
