@@ -57,6 +57,60 @@ def other_customer(db):
 @pytest.fixture
 def customer_client(client, customer):
     client.force_login(customer)
+    prove_password(client)
+    client.get("/account/")  # the first request of a session records it (UserSession)
+    return client
+
+
+def totp_code(device, *, offset=0):
+    """The code an authenticator app shows now (or `offset` time steps later)."""
+    from django_otp.oath import totp
+
+    return str(totp(device.bin_key, device.step, device.t0, device.digits,
+                    drift=offset)).zfill(device.digits)
+
+
+def give_second_factor(user):
+    """A confirmed authenticator app, as after an enrolment (no email, no log line)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+
+
+def prove_password(client):
+    """Mark the client's session as one whose password was just proven, as a login does
+    (accounts.proof): pages that want a recent proof open at once."""
+    import time as _time
+
+    from accounts import proof
+
+    session = client.session
+    session[proof.PROOF_KEY] = _time.time()
+    session.save()
+
+
+def prove_second_factor(client):
+    """Mark the client's session as one whose password and second factor were just
+    proven, as the login's second step does (accounts.proof)."""
+    import time as _time
+
+    from accounts import proof
+
+    session = client.session
+    session[proof.PROOF_KEY] = session[proof.SECOND_FACTOR_KEY] = _time.time()
+    session.save()
+
+
+def staff_log_in(client, user):
+    """Log a member of staff in as admin wants them: with a second factor, proven in
+    this session (portal.admin)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        give_second_factor(user)
+    client.force_login(user)
+    prove_second_factor(client)
+    client.get("/account/")  # the first request of a session records it (UserSession)
     return client
 
 
@@ -159,9 +213,7 @@ def support_agent(db):
 def agent_client(support_agent):
     from django.test import Client
 
-    client = Client()
-    client.force_login(support_agent)
-    return client
+    return staff_log_in(Client(), support_agent)
 
 
 @pytest.fixture
@@ -177,9 +229,7 @@ def superuser(db):
 def superuser_client(superuser):
     from django.test import Client
 
-    client = Client()
-    client.force_login(superuser)
-    return client
+    return staff_log_in(Client(), superuser)
 
 
 def run_at_once(work, count, *, timeout=120):

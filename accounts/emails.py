@@ -18,4 +18,5 @@ email_kinds_declare(
     EmailKind("recovery_approved", secrets={"reset_url"}, security=True),
     EmailKind("recovery_refused", security=True),
     EmailKind("staff_action", security=True),
+    EmailKind("second_factor_changed", security=True),
 )

@@ -322,3 +322,71 @@ class RecoveryRequestForm(NewEmailTwiceForm):
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=1000,
                              widget=forms.Textarea(attrs={"rows": 3}))
+
+
+def _code_field(label=_("Code")):
+    return forms.CharField(
+        label=label, max_length=20,
+        help_text=_("The 6-digit code of your authenticator app, or one of your backup codes."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text",
+                                      "autocapitalize": "none", "spellcheck": "false",
+                                      "class": "font-monospace"}),
+    )
+
+
+class SecondFactorLoginForm(forms.Form):
+    """The second step of a login; the view checks the code (services.second_factor_verify)."""
+
+    code = _code_field()
+    credential = forms.CharField(required=False, widget=forms.HiddenInput, max_length=20000)
+    remember = forms.BooleanField(label=_("Remember this browser for 30 days"), required=False,
+                                  help_text=_("Only on a device that you alone use. Changing "
+                                              "your password ends it."))
+
+
+    def __init__(self, *args, with_key=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if with_key:
+            self.fields["code"].required = False
+
+
+class SecurityKeyForm(forms.Form):
+    name = forms.CharField(label=_("Name of the key"), max_length=60,
+                           validators=[no_control_characters],
+                           help_text=_("For example “YubiKey on my keyring” or “Laptop”."))
+    credential = forms.CharField(widget=forms.HiddenInput, max_length=20000)
+
+
+class TotpConfirmForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code shown by the app"), max_length=8,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
+                                      "class": "font-monospace"}),
+    )
+
+
+class PasswordAndCodeForm(forms.Form):
+    """The current password (throttled, accounts.passwords) and, when the account has a
+    second factor, a code: the view checks the code once the password is right."""
+
+    password = forms.CharField(
+        label=_("Current password"), strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    code = _code_field()
+    credential = forms.CharField(required=False, widget=forms.HiddenInput, max_length=20000)
+
+    def __init__(self, *args, user, request=None, where="", ask_code=True, with_key=False,
+                 **kwargs):
+        self.user, self.request, self.where = user, request, where
+        super().__init__(*args, **kwargs)
+        if not ask_code:
+            del self.fields["code"]
+        elif with_key:
+            self.fields["code"].required = False
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        current_password_check(user=self.user, password=password, request=self.request,
+                               where=self.where)
+        return password

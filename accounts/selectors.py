@@ -4,13 +4,25 @@ in a template)."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import import_module
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import EmailChangeRequest, User
+from accounts.models import (
+    BackupCode,
+    EmailChangeRequest,
+    SecurityKey,
+    User,
+    UserSession,
+)
+from portal.requestinfo import browser_and_system
 from portal.text import normalise_email
 
 SECURITY_EVENTS_PER_PAGE = 20
@@ -56,3 +68,58 @@ def security_events(*, user: User, page: str | int | None) -> Page:
     result = Paginator(events, SECURITY_EVENTS_PER_PAGE).get_page(page)
     result.object_list = list(result.object_list)
     return result
+
+
+def second_factor_status(*, user: User) -> dict:
+    """What the security page says about the second factor: the authenticator app (when
+    added) and how many backup codes remain."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    keys = security_keys(user=user)
+    return {
+        "enabled": device is not None or bool(keys),
+        "totp": device is not None,
+        "keys": keys,
+        "totp_added_at": device.created_at if device else None,
+        "backup_codes_remaining": BackupCode.objects.filter(user=user, used_at=None).count(),
+    }
+
+
+@dataclass(frozen=True)
+class ActiveSession:
+    id: int
+    browser: str
+    system: str
+    ip_address: str | None
+    first_seen: datetime
+    last_seen: datetime
+    this_device: bool
+
+
+def sessions_active(*, user: User, current_session_key: str | None) -> list[ActiveSession]:
+    """The customer's sessions that still exist in SESSION_ENGINE, most recently seen
+    first, this one marked. On the database backend one query checks them all; on a
+    cache backend each is looked up (a customer has a handful)."""
+    rows = list(UserSession.objects.filter(user=user).order_by("-last_seen_at", "-pk"))
+    keys = {row.session_key for row in rows}
+    if settings.SESSION_ENGINE == "django.contrib.sessions.backends.db":
+        from django.contrib.sessions.models import Session
+
+        alive = set(Session.objects.filter(session_key__in=keys, expire_date__gt=timezone.now())
+                    .values_list("session_key", flat=True))
+    else:
+        store = import_module(settings.SESSION_ENGINE).SessionStore
+        alive = {key for key in keys if store().exists(key)}
+    sessions = []
+    for row in rows:
+        if row.session_key not in alive and row.session_key != current_session_key:
+            continue
+        browser, system = browser_and_system(row.user_agent)
+        sessions.append(ActiveSession(
+            id=row.pk, browser=browser, system=system, ip_address=row.ip_address,
+            first_seen=row.created_at, last_seen=row.last_seen_at,
+            this_device=row.session_key == current_session_key))
+    return sessions
+
+
+def security_keys(*, user: User) -> list[SecurityKey]:
+    return list(SecurityKey.objects.filter(user=user).defer("public_key"))

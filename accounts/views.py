@@ -1,25 +1,37 @@
+import time
+from base64 import b32encode
 
+import segno
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login as auth_login
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from accounts import selectors, services
+from accounts import proof, selectors, services
 from accounts.forms import (
     CurrentPasswordChangeForm,
     EmailChangeForm,
     LoginForm,
+    PasswordAndCodeForm,
     PasswordResetRequestForm,
     ProfileForm,
     RecoveryRequestForm,
+    SecondFactorLoginForm,
+    SecurityKeyForm,
     SignupForm,
+    TotpConfirmForm,
     VerificationCodeForm,
 )
 from accounts.models import User
@@ -79,9 +91,224 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def form_valid(self, form):
+        """The password is right. With a second factor (and no "remember this browser"
+        cookie for this account), the login waits for the second step; otherwise it is
+        complete."""
+        user = form.get_user()
+        has_second_factor = services.second_factor_enabled(user=user)
+        if has_second_factor and not proof.trusted_browser_is(self.request, user):
+            self.request.session[proof.PENDING_LOGIN_KEY] = {
+                "user": user.pk, "backend": user.backend, "at": time.time(),
+                "next": self.get_success_url()}
+            return redirect("accounts:login-second-step")
         response = super().form_valid(form)
-        services.login_notify(user=form.get_user(), request=self.request)
+        proof.proof_record(self.request, second_factor=has_second_factor)
+        services.login_notify(user=user, request=self.request)
         return response
+
+
+class AdminLoginView(LoginView):
+    """/admin/login/: the same login, then back to admin (which asks staff for their
+    second factor). A customer already logged in sees the form, not a redirect loop."""
+
+    redirect_authenticated_user = False
+
+    def get_default_redirect_url(self):
+        return str(reverse_lazy("admin:index"))
+
+
+def login_second_step(request):
+    """The code of the authenticator app or a backup code, after the password. Wrong
+    codes are throttled per account (services.second_factor_verify); the page says how
+    long to wait."""
+    pending = request.session.get(proof.PENDING_LOGIN_KEY)
+    user = None
+    if pending and time.time() - pending["at"] < proof.PENDING_LOGIN_MAX_AGE:
+        user = User.objects.filter(pk=pending["user"], is_active=True).first()
+    if user is None:
+        request.session.pop(proof.PENDING_LOGIN_KEY, None)
+        messages.info(request, _("Please log in again."))
+        return redirect("accounts:login")
+    with_key = request.method == "POST" and bool(request.POST.get("credential"))
+    form = SecondFactorLoginForm(request.POST or None, with_key=with_key)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            if with_key:
+                rp_id, origin = _relying_party(request)
+                services.security_key_verify(
+                    user=user, credential=form.cleaned_data["credential"],
+                    challenge=request.session.pop(WEBAUTHN_LOGIN_KEY, ""), rp_id=rp_id,
+                    origin=origin, request=request)
+            else:
+                services.second_factor_verify(user=user, code=form.cleaned_data["code"],
+                                              request=request)
+        except services.SecondFactorThrottled as error:
+            form_add_domain_error(form, error)
+            status = 429
+        except DomainError as error:
+            form_add_domain_error(form, error)
+        else:
+            del request.session[proof.PENDING_LOGIN_KEY]
+            auth_login(request, user, backend=pending["backend"])
+            proof.proof_record(request, second_factor=True)
+            services.login_notify(user=user, request=request)
+            response = redirect(pending["next"])
+            if form.cleaned_data["remember"]:
+                proof.trusted_browser_remember(response, user,
+                                               secure=settings.SESSION_COOKIE_SECURE)
+            return response
+    return render(request, "accounts/login_second_step.html",
+                  {"form": form, "has_keys": selectors.security_keys(user=user) != []},
+                  status=status)
+
+
+WEBAUTHN_LOGIN_KEY = "accounts.webauthn_login"
+WEBAUTHN_REGISTER_KEY = "accounts.webauthn_register"
+
+
+def _relying_party(request):
+    """WebAuthn's relying party: this host (checked by ALLOWED_HOSTS) and its origin."""
+    host = request.get_host()
+    return host.split(":")[0], f"{request.scheme}://{host}"
+
+
+def _json(text):
+    return HttpResponse(text, content_type="application/json")
+
+
+@require_POST
+def login_security_key_options(request):
+    """The options of a key's answer: for the login in progress, or for "Confirm it's
+    you" when logged in."""
+    pending = request.session.get(proof.PENDING_LOGIN_KEY)
+    if request.user.is_authenticated:
+        user = request.user
+    elif pending:
+        user = User.objects.get(pk=pending["user"])
+    else:
+        raise Http404("No login in progress")
+    rp_id, _origin = _relying_party(request)
+    options, challenge = services.security_key_authentication_options(user=user, rp_id=rp_id)
+    request.session[WEBAUTHN_LOGIN_KEY] = challenge
+    return _json(options)
+
+
+def reauth(request):
+    """"Confirm it's you": the password, and a code when the account has a second
+    factor. Sensitive pages send here when the last proof is older than 5 minutes
+    (accounts.proof.recent_proof_required); staff come here to prove their second factor
+    before /admin/."""
+    if not request.user.is_authenticated:
+        return redirect("accounts:login")
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()},
+                                           require_https=request.is_secure()):
+        next_url = str(reverse_lazy("accounts:security"))
+    ask_code = services.second_factor_enabled(user=request.user)
+    has_keys = selectors.security_keys(user=request.user) != []
+    with_key = request.method == "POST" and bool(request.POST.get("credential"))
+    form = PasswordAndCodeForm(request.POST or None, user=request.user, request=request,
+                               where="reauth", ask_code=ask_code, with_key=has_keys)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            if with_key:
+                rp_id, origin = _relying_party(request)
+                services.security_key_verify(
+                    user=request.user, credential=form.cleaned_data["credential"],
+                    challenge=request.session.pop(WEBAUTHN_LOGIN_KEY, ""), rp_id=rp_id,
+                    origin=origin, request=request, where="reauth")
+            elif ask_code:
+                services.second_factor_verify(user=request.user,
+                                              code=form.cleaned_data["code"],
+                                              request=request, where="reauth")
+        except services.SecondFactorThrottled as error:
+            form_add_domain_error(form, error)
+            status = 429
+        except DomainError as error:
+            form_add_domain_error(form, error)
+        else:
+            proof.proof_record(request, second_factor=ask_code)
+            return redirect(next_url)
+    return render(request, "accounts/reauth.html",
+                  {"form": form, "next": next_url, "has_keys": has_keys},
+                  status=status)
+
+
+def _qr_code_and_secret(device):
+    secret = b32encode(device.bin_key).decode().rstrip("=")
+    grouped = " ".join(secret[n:n + 4] for n in range(0, len(secret), 4))
+    qr = segno.make(device.config_url, error="m")
+    return qr.svg_data_uri(scale=5, border=2, dark="#000", light="#fff"), grouped
+
+
+@never_cache
+@login_required
+@proof.recent_proof_required
+def totp_enrol(request):
+    """Scan the QR code (or type the secret), then enter a first code: only then is the
+    factor on; the ten backup codes are shown once, on the answer."""
+    if selectors.second_factor_status(user=request.user)["totp"]:
+        messages.info(request, _("Your authenticator app is already set up."))
+        return redirect("accounts:security")
+    device = services.totp_enrolment_start(user=request.user)
+    form = TotpConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = services.totp_enrolment_confirm(user=request.user, device=device,
+                                                    code=form.cleaned_data["code"],
+                                                    request=request)
+        except DomainError as error:
+            form_add_domain_error(form, error)
+        else:
+            proof.proof_record(request, second_factor=True)
+            return render(request, "accounts/backup_codes.html",
+                          {"codes": codes, "enrolled": True})
+    qr_code, secret = _qr_code_and_secret(device)
+    return render(request, "accounts/totp_enrol.html",
+                  {"form": form, "qr_code": qr_code, "secret": secret})
+
+
+@never_cache
+@login_required
+@proof.recent_proof_required
+def backup_codes(request):
+    """GET says how many remain and offers new ones; POST replaces them all and shows
+    the new ones once (only their hashes are kept)."""
+    if not services.second_factor_enabled(user=request.user):
+        return redirect("accounts:security")
+    if request.method == "POST":
+        codes = services.backup_codes_regenerate(user=request.user, request=request)
+        return render(request, "accounts/backup_codes.html", {"codes": codes})
+    return render(request, "accounts/backup_codes.html",
+                  {"remaining": services.backup_codes_remaining(user=request.user)})
+
+
+@login_required
+def second_factor_off(request):
+    """Turning it off takes the password and a code (app or backup)."""
+    if not services.second_factor_enabled(user=request.user):
+        return redirect("accounts:security")
+    form = PasswordAndCodeForm(request.POST or None, user=request.user, request=request,
+                               where="second_factor_off")
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.second_factor_verify(user=request.user, code=form.cleaned_data["code"],
+                                          request=request, where="second_factor_off")
+        except services.SecondFactorThrottled as error:
+            form_add_domain_error(form, error)
+            status = 429
+        except DomainError as error:
+            form_add_domain_error(form, error)
+        else:
+            services.second_factor_remove(user=request.user, request=request)
+            proof.proof_record(request, second_factor=False)
+            request.session.pop(proof.SECOND_FACTOR_KEY, None)
+            messages.success(request, _("Two-step verification is off."))
+            return redirect("accounts:security")
+    return render(request, "accounts/second_factor_off.html", {"form": form}, status=status)
 
 
 @login_required
@@ -111,6 +338,7 @@ def profile_edit(request):
 
 
 @login_required
+@proof.recent_proof_required
 def email_change(request):
     pending = selectors.email_change_pending(user=request.user)
     form = EmailChangeForm(request.POST or None, user=request.user, request=request)
@@ -241,6 +469,10 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
             form.user = user
             response = super().form_valid(form)
             services.password_changed(user=user, request=self.request, how="reset")
+            # Django's session hash already refuses them; this also takes them off the
+            # list and out of the session store.
+            services.sessions_end_others(user=user, keep_session_key=None,
+                                         request=self.request, reason="password reset")
         return response
 
 
@@ -250,16 +482,49 @@ def password_reset_complete(request):
 
 @login_required
 def security(request):
+    """The page shows without a recent proof; changing the password wants one (the form
+    asks the password, "Confirm it's you" adds the second factor)."""
+    if request.method == "POST" and not proof.proof_is_recent(request):
+        messages.info(request, _("For your security, confirm it's you before going on."))
+        return redirect(proof.reauth_url(request.path))
     form = CurrentPasswordChangeForm(request.user, request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
         services.password_change(user=request.user, new_password=form.cleaned_data["new_password1"],
                                  request=request)
+        services.sessions_end_others(user=request.user,
+                                     keep_session_key=request.session.session_key,
+                                     request=request, reason="password change")
         update_session_auth_hash(request, request.user)
         messages.success(request, _("Your password has been changed. Your other sessions "
                                     "have been logged out."))
         return redirect("accounts:security")
     events = selectors.security_events(user=request.user, page=request.GET.get("page"))
-    return render(request, "accounts/security.html", {"form": form, "events": events})
+    return render(request, "accounts/security.html", {
+        "form": form, "events": events,
+        "second_factor": selectors.second_factor_status(user=request.user),
+        "sessions": selectors.sessions_active(user=request.user,
+                                              current_session_key=request.session.session_key)})
+
+
+@login_required
+@require_POST
+def session_end(request, session_id):
+    """End one other session: that browser is logged out at its next request."""
+    if services.session_end(user=request.user, session_id=session_id, request=request):
+        messages.success(request, _("The session has been ended."))
+    return redirect("accounts:security")
+
+
+@login_required
+@require_POST
+def sessions_end_others(request):
+    ended = services.sessions_end_others(user=request.user,
+                                         keep_session_key=request.session.session_key,
+                                         request=request)
+    messages.success(request, ngettext("%(count)d other session has been ended.",
+                                       "%(count)d other sessions have been ended.", ended)
+                     % {"count": ended})
+    return redirect("accounts:security")
 
 
 def account_recovery(request):
@@ -293,3 +558,51 @@ def account_recovery_cancel(request, token):
     return render(request, "accounts/account_recovery_cancel.html",
                   {"recovery": recovery, "done": request.method == "POST"},
                   status=200 if recovery else 400)
+
+
+@never_cache
+@login_required
+@proof.recent_proof_required
+def security_keys(request):
+    """Register a security key or passkey under a name (static/js/webauthn.js runs the
+    browser's side), list them, remove one."""
+    form = SecurityKeyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        rp_id, origin = _relying_party(request)
+        try:
+            codes = services.security_key_register(
+                user=request.user, name=form.cleaned_data["name"],
+                credential=form.cleaned_data["credential"],
+                challenge=request.session.pop(WEBAUTHN_REGISTER_KEY, ""), rp_id=rp_id,
+                origin=origin, request=request)
+        except DomainError as error:
+            form_add_domain_error(form, error)
+        else:
+            proof.proof_record(request, second_factor=True)
+            if codes:
+                return render(request, "accounts/backup_codes.html",
+                              {"codes": codes, "enrolled": True})
+            messages.success(request, _("Your security key has been added."))
+            return redirect("accounts:security-keys")
+    return render(request, "accounts/security_keys.html",
+                  {"form": form, "keys": selectors.security_keys(user=request.user)})
+
+
+@login_required
+@require_POST
+@proof.recent_proof_required
+def security_key_options(request):
+    rp_id, _origin = _relying_party(request)
+    options, challenge = services.security_key_registration_options(user=request.user,
+                                                                     rp_id=rp_id)
+    request.session[WEBAUTHN_REGISTER_KEY] = challenge
+    return _json(options)
+
+
+@login_required
+@require_POST
+@proof.recent_proof_required
+def security_key_remove(request, key_id):
+    if services.security_key_remove(user=request.user, key_id=key_id, request=request):
+        messages.success(request, _("The security key has been removed."))
+    return redirect("accounts:security-keys")

@@ -1,4 +1,8 @@
-from django.contrib import admin
+import functools
+
+from django.contrib import admin, messages
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.contrib.admin.exceptions import DisallowedModelAdminLookup
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
@@ -26,13 +30,33 @@ class PortalAdminSite(admin.AdminSite):
         return super().register(model_or_iterable, admin_class, **options)
 
     def login(self, request, extra_context=None):
-        was_anonymous = not request.user.is_authenticated
-        response = super().login(request, extra_context)
-        if request.method == "POST" and was_anonymous and request.user.is_authenticated:
-            from accounts.services import login_notify
+        """The customers' login, with its second step: admin's own form would skip it."""
+        from accounts.views import AdminLoginView
 
-            login_notify(user=request.user, request=request)
-        return response
+        return AdminLoginView.as_view()(request)
+
+    def admin_view(self, view, cacheable=False):
+        """Staff must have proven a second factor in this session to use admin: without
+        one they are sent to enrol first, with one to "Confirm it's you"."""
+        inner = super().admin_view(view, cacheable)
+
+        @functools.wraps(inner)
+        def second_factor_gate(request, *args, **kwargs):
+            from accounts import proof
+            from accounts.services import second_factor_enabled
+
+            user = request.user
+            if (user.is_active and user.is_staff and not proof.second_factor_proven(request)
+                    and request.path != reverse("admin:logout", current_app=self.name)):
+                if not second_factor_enabled(user=user):
+                    messages.warning(request, _(
+                        "Support staff must use two-step verification. Set it up to "
+                        "reach the support pages."))
+                    return redirect("accounts:totp-enrol")
+                return redirect(proof.reauth_url(request.get_full_path()))
+            return inner(request, *args, **kwargs)
+
+        return second_factor_gate
 
 
 class OfferedParametersChangeList(ChangeList):

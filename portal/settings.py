@@ -109,6 +109,8 @@ INSTALLED_APPS = [
     "django_countries",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "accounts",
     "billing",
     "support",
@@ -125,6 +127,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
+    "accounts.middleware.SessionActivityMiddleware",
     "axes.middleware.AxesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -193,6 +196,10 @@ AXES_USERNAME_CALLABLE = "accounts.throttling.login_key"
 AXES_CLIENT_IP_CALLABLE = "accounts.throttling.request_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.throttling.lockout_response"
 AXES_VERBOSE = False
+# TOTP (django-otp). Wrong codes are throttled per account by accounts.services
+# .second_factor like passwords, so django-otp's own per-device delays are off.
+OTP_TOTP_ISSUER = envstr("OTP_TOTP_ISSUER", "Customer portal")
+OTP_TOTP_THROTTLE_FACTOR = 0
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:dashboard"
 LOGOUT_REDIRECT_URL = "accounts:login"

@@ -41,6 +41,12 @@ class SecurityEvent(models.Model):
         CONTACT_CHANGE_APPLIED = "contact_change_applied", _("Contact change applied")
         CONTACT_CHANGE_CANCELLED = "contact_change_cancelled", _("Contact change cancelled")
         CONTACT_CHANGE_EXPIRED = "contact_change_expired", _("Contact change expired")
+        SECOND_FACTOR_ADDED = "second_factor_added", _("Two-step verification turned on")
+        SECOND_FACTOR_REMOVED = "second_factor_removed", _("Two-step verification turned off")
+        SECOND_FACTOR_FAILED = "second_factor_failed", _("Wrong two-step verification code")
+        BACKUP_CODES_GENERATED = "backup_codes_generated", _("New backup codes generated")
+        BACKUP_CODE_USED = "backup_code_used", _("Backup code used")
+        SESSION_ENDED = "session_ended", _("Session ended")
 
     # Each action's label, looked up by value: get_action_display() builds the choices
     # anew and translates every label to find one, for each row of the security log.

@@ -79,6 +79,33 @@ from accounts.services.recovery import (  # noqa: F401
     recovery_request_refuse,
     recovery_requests_requeue_stale,
 )
+from accounts.services.second_factor import (  # noqa: F401
+    BACKUP_CODE_COUNT,
+    SecondFactorThrottled,
+    WrongSecondFactorCode,
+    backup_codes_regenerate,
+    backup_codes_remaining,
+    second_factor_enabled,
+    second_factor_remove,
+    second_factor_verify,
+    totp_enrolment_confirm,
+    totp_enrolment_start,
+)
+from accounts.services.security_keys import (  # noqa: F401
+    security_key_authentication_options,
+    security_key_register,
+    security_key_registration_options,
+    security_key_remove,
+    security_key_verify,
+)
+from accounts.services.sessions import (  # noqa: F401
+    SESSION_SEEN_INTERVAL,
+    session_end,
+    session_record,
+    session_store,
+    sessions_end_for_users,
+    sessions_end_others,
+)
 from accounts.services.signup import (  # noqa: F401
     CONFIRMATION_RESEND_INTERVAL,
     EMAIL_CONFIRM_MAX_AGE,

@@ -25,6 +25,7 @@ from accounts.models import (
     User,
 )
 from accounts.security import security_log
+from accounts.services.sessions import sessions_end_for_users
 from notifications.services import email_queue, email_queue_select
 from portal.db import insert_from_select
 from portal.requestinfo import client_ip, user_agent
@@ -91,6 +92,12 @@ def email_changes_apply_set(
         email_queue_select(template="email_changed", source=changes, user=F("user_id"),
                            to=F(address), language=F("user__language"),
                            context={"old_email": F("old_email"), "new_email": F("new_email")})
+    # Whoever holds another session of the account is logged out; the customer applying
+    # the code keeps this one.
+    sessions_end_for_users(
+        user_ids=list(changes.values_list("user_id", flat=True)), request=request,
+        keep_session_key=request.session.session_key if request is not None
+        and hasattr(request, "session") else None, reason="primary email changed")
     User.objects.filter(pk__in=changes.values("user_id")).update(
         email=Subquery(requests_of_user.values("new_email")[:1]),
         email_confirmed_at=Subquery(requests_of_user.values("new_email_confirmed_at")[:1]),

@@ -23,6 +23,7 @@ from accounts.security import security_log
 from accounts.services.common import EmailChangeError, rate_limit, staff_may_manage
 from accounts.services.email_change_outcomes import email_change_close
 from accounts.services.password import password_reset_url
+from accounts.services.second_factor import second_factor_enabled, second_factor_remove
 from notifications.services import email_queue
 from portal.links import portal_url
 from portal.queueing import task_send, task_send_on_commit
@@ -93,7 +94,8 @@ def recovery_request_process(*, recovery_id: int) -> RecoveryRequest | None:
                          recovery=recovery.pk)
             token = signing.dumps({"r": recovery.pk}, salt=RECOVERY_CANCEL_SALT)
             email_queue(template="recovery_notice", to=user.email, user=user,
-                        context={"recovery": recovery},
+                        context={"recovery": recovery,
+                                 "second_factor": second_factor_enabled(user=user)},
                         secrets={"cancel_url": portal_url(
                             reverse("accounts:account-recovery-cancel", args=[token]))})
         email_queue(template="recovery_received", to=recovery.new_email, user=None,
@@ -148,7 +150,11 @@ def recovery_request_approve(
     """1. Close the request (only if still pending).
     2. The primary address becomes the new one (unconfirmed until the customer uses it);
        a pending email change is aborted.
-    3. The new address gets a reset link; the old one a notice.
+    3. The second factor (authenticator app, security keys, backup codes) is removed:
+       whoever lost the mailbox has often lost the phone too. Only here, on a staff
+       decision; a request that is refused or cancelled leaves it.
+    4. The new address gets a reset link; the old one a notice; both say whether the
+       second factor was removed.
     Only a superuser decides for a staff account (StaffActionRefused)."""
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=recovery.user_id)
@@ -171,11 +177,15 @@ def recovery_request_approve(
         security_log(user=user, action=SecurityEvent.Action.RECOVERY_APPROVED, request=request,
                      actor=staff_user, old_email=old_email, new_email=user.email,
                      reason=reason, recovery=recovery.pk)
+        second_factor_removed = second_factor_remove(
+            user=user, request=request, actor=staff_user, reason="recovery", notify=False)
         email_queue(template="recovery_approved", to=user.email, user=user,
-                    context={"valid_minutes": settings.PASSWORD_RESET_TIMEOUT // 60},
+                    context={"valid_minutes": settings.PASSWORD_RESET_TIMEOUT // 60,
+                             "second_factor_removed": second_factor_removed},
                     secrets={"reset_url": password_reset_url(user)})
         email_queue(template="email_changed", to=old_email, user=user,
-                    context={"old_email": old_email, "new_email": user.email})
+                    context={"old_email": old_email, "new_email": user.email,
+                             "second_factor_removed": second_factor_removed})
     return recovery
 
 

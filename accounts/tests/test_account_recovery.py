@@ -8,13 +8,14 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import RecoveryRequest, SecurityEvent, User
+from accounts import services
+from accounts.models import BackupCode, RecoveryRequest, SecurityEvent, User
 from accounts.services import (
     EmailChangeError,
     recovery_request_approve,
     recovery_request_refuse,
 )
-from conftest import make_customer
+from conftest import give_second_factor, make_customer, staff_log_in
 
 pytestmark = pytest.mark.django_db
 
@@ -161,7 +162,7 @@ def test_staff_see_only_requests_that_matched_an_account(client, customer, staff
     send(customer.nic_handle, new="mine@example.net", ip="192.0.2.1")
     send("zz000000-OVH", new="ghost@example.net", ip="192.0.2.2")
     unmatched = RecoveryRequest.objects.get(user=None)
-    client.force_login(staff)
+    staff_log_in(client, staff)
     page = client.get("/admin/accounts/recoveryrequest/").content.decode()
     assert "mine@example.net" in page and "ghost@example.net" not in page
     assert client.get(f"/admin/accounts/recoveryrequest/{unmatched.pk}/change/").status_code == 302
@@ -215,7 +216,7 @@ def test_refusal_tells_the_new_address_the_reason_without_account_details(
 def test_staff_decide_in_admin_with_a_reason(client, customer, staff, send):
     send(customer.nic_handle)
     recovery = RecoveryRequest.objects.get()
-    client.force_login(staff)
+    staff_log_in(client, staff)
     page = client.get(f"/admin/accounts/recoveryrequest/{recovery.pk}/change/").content.decode()
     assert "I lost my mailbox" in page and "Approve" in page
     url = f"/admin/accounts/recoveryrequest/{recovery.pk}/decide/approve/"
@@ -228,7 +229,7 @@ def test_staff_decide_in_admin_with_a_reason(client, customer, staff, send):
 def test_a_decided_request_cannot_be_decided_again(client, customer, staff, send):
     send(customer.nic_handle)
     recovery = RecoveryRequest.objects.get()
-    client.force_login(staff)
+    staff_log_in(client, staff)
     client.post(f"/admin/accounts/recoveryrequest/{recovery.pk}/decide/refuse/", {"reason": "no"})
     response = client.post(f"/admin/accounts/recoveryrequest/{recovery.pk}/decide/approve/",
                            {"reason": "yes"}, follow=True)
@@ -245,3 +246,65 @@ def test_a_customer_cannot_reach_the_admin_decision(client, customer, other_cust
                            {"reason": "mine now"})
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
     assert RecoveryRequest.objects.get().state == "pending"
+
+
+# --- the second factor -----------------------------------------------------------------
+
+TURNED_OFF = "Two-step verification has been turned off on this account"
+WILL_BE_OFF = "the two-step verification of your account will be turned off"
+
+
+def test_the_notice_says_an_approval_would_turn_the_second_factor_off(customer, send):
+    give_second_factor(customer)
+    send(customer.nic_handle)
+    to_old = [m for m in mail.outbox if m.to == ["daniel@example.org"]][0]
+    to_new = [m for m in mail.outbox if m.to == ["fresh@example.net"]][0]
+    assert WILL_BE_OFF in to_old.body
+    # The new address learns nothing about the account: the same line for everyone.
+    assert "any two-step verification of the account is turned off too" in to_new.body
+
+
+def test_an_approval_removes_the_second_factor_and_both_emails_say_so(
+    customer, staff, send, django_capture_on_commit_callbacks
+):
+    give_second_factor(customer)
+    services.backup_codes_regenerate(user=customer)
+    send(customer.nic_handle)
+    assert services.second_factor_enabled(user=customer)  # a request alone changes nothing
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        recovery_request_approve(recovery=RecoveryRequest.objects.get(), staff_user=staff,
+                                 reason="ID card checked")
+    assert not services.second_factor_enabled(user=customer)
+    assert not BackupCode.objects.filter(user=customer).exists()
+    event = customer.security_events.get(action=SecurityEvent.Action.SECOND_FACTOR_REMOVED)
+    assert event.actor == staff and event.detail["reason"] == "recovery"
+    assert sorted(m.to[0] for m in mail.outbox if TURNED_OFF in m.body) == [
+        "daniel@example.org", "fresh@example.net"]
+
+
+def test_a_refused_or_cancelled_request_leaves_the_second_factor(
+    client, customer, staff, send, django_capture_on_commit_callbacks
+):
+    give_second_factor(customer)
+    send(customer.nic_handle)
+    with django_capture_on_commit_callbacks(execute=True):
+        recovery_request_refuse(recovery=RecoveryRequest.objects.get(), staff_user=staff,
+                                reason="no")
+    send(customer.nic_handle, new="again@example.net")
+    link = re.search(r"(/account-recovery/cancel/\S+/)",
+                     [m for m in mail.outbox if m.to == ["daniel@example.org"]][-1].body).group(1)
+    client.post(link)
+    assert services.second_factor_enabled(user=customer)
+    assert not any(TURNED_OFF in m.body for m in mail.outbox)
+
+
+def test_an_approval_without_a_second_factor_says_nothing_about_it(
+    customer, staff, send, django_capture_on_commit_callbacks
+):
+    send(customer.nic_handle)
+    assert not any(WILL_BE_OFF in m.body for m in mail.outbox)
+    with django_capture_on_commit_callbacks(execute=True):
+        recovery_request_approve(recovery=RecoveryRequest.objects.get(), staff_user=staff,
+                                 reason="ok")
+    assert not any(TURNED_OFF in m.body for m in mail.outbox)

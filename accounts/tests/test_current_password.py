@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from accounts.models import EmailChangeRequest, SecurityEvent
-from conftest import PASSWORD, run_at_once
+from conftest import PASSWORD, prove_password, run_at_once
 
 pytestmark = pytest.mark.django_db
 T0 = "2026-05-01 10:00:00Z"  # the start of a 15-minute window
@@ -66,6 +66,7 @@ def test_both_pages_count_together_per_account(customer_client, customer, other_
     assert WAIT in change_email(customer_client, PASSWORD)
     other = Client()
     other.force_login(other_customer)
+    prove_password(other)
     assert "/account/email/" in other.post("/account/email/", {
         "new_email": "olivia.new@example.com", "new_email2": "olivia.new@example.com",
         "password": PASSWORD})["Location"]
@@ -125,6 +126,7 @@ def test_wrong_passwords_sent_at_once_are_still_checked_eight_times_at_most(post
     for _ in range(20):
         browser = Client()
         browser.force_login(customer)
+        prove_password(browser)
         browsers.append(browser)
 
     pages, errors = run_at_once(lambda n: change_password(browsers[n], f"guess-{n}"), 20)

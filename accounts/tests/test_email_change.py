@@ -9,7 +9,7 @@ from django.test import Client
 
 from accounts import selectors, services
 from accounts.models import EmailChangeRequest, SecurityEvent
-from conftest import PASSWORD, make_customer, run_at_once
+from conftest import PASSWORD, make_customer, prove_password, run_at_once
 from notifications.models import OutboundEmail
 
 pytestmark = pytest.mark.django_db
@@ -154,6 +154,7 @@ def test_the_right_code_applies_the_change_at_once(customer_client, customer, ru
 
 def test_login_works_with_the_new_email_and_no_longer_with_the_old(client, customer, run_on_commit):
     client.force_login(customer)
+    prove_password(client)
     run_on_commit(ask, client)
     run_on_commit(client.post, "/account/email/verify/", {"code": code_from_mail()})
     client.post("/logout/")
@@ -197,6 +198,7 @@ def test_a_second_submit_of_the_right_code_says_the_request_is_no_longer_pending
 def test_two_submits_of_the_right_code_at_once_apply_it_once(postgres, customer):
     first = Client()
     first.force_login(customer)
+    prove_password(first)
     ask(first)
     code = code_from_mail()
     # A double click: two requests of the same browser session at the same moment.
@@ -281,6 +283,7 @@ def test_the_customer_can_cancel_the_request(customer_client, run_on_commit):
 
 def test_the_refuse_link_asks_first_then_refuses(client, customer, run_on_commit):
     client.force_login(customer)
+    prove_password(client)
     run_on_commit(ask, client)
     client.post("/logout/")
     link = re.search(r"(/account/email/refuse/\S+/)", mail.outbox[0].body).group(1)
@@ -299,6 +302,7 @@ def test_a_forged_refuse_link_is_rejected(client):
 
 def test_the_new_address_link_confirms_it(client, customer, run_on_commit):
     client.force_login(customer)
+    prove_password(client)
     run_on_commit(ask, client)
     link = re.search(r"(/account/email/confirm/\S+/)",
                      [m for m in mail.outbox if m.to == ["new.address@example.com"]][0].body).group(1)
@@ -312,6 +316,7 @@ def test_another_customers_request_is_out_of_reach(customer_client, other_custom
     run_on_commit(ask, customer_client)
     client = Client()
     client.force_login(other_customer)
+    prove_password(client)
     assert "new.address@example.com" not in client.get("/account/email/").content.decode()
     assert client.post("/account/email/resend/").status_code == 404
     assert client.post("/account/email/cancel/").status_code == 404

@@ -3,6 +3,7 @@ from django.core import mail
 
 from accounts.models import SecurityEvent
 from billing.models import Invoice, Service
+from conftest import staff_log_in
 
 from .conftest import place_order
 
@@ -11,8 +12,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def staff_client(client, staff):
-    client.force_login(staff)
-    return client
+    return staff_log_in(client, staff)
 
 
 def test_staff_mark_an_invoice_paid_from_the_list(staff_client, customer, hosting, staff,

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 
 from billing.forms import OrderForm
 from billing.models import Order, Service
+from conftest import staff_log_in
 
 from .conftest import place_order
 
@@ -64,7 +65,7 @@ def test_staff_cannot_rename_a_service_with_a_right_to_left_override_in_admin(
     client, staff, customer, hosting
 ):
     _order, _invoice, service = place_order(customer, hosting, name="example.com")
-    client.force_login(staff)
+    staff_log_in(client, staff)
     response = client.post(f"/admin/billing/service/{service.pk}/change/", {
         "name": "\u202egnp.exe", "period": service.period, "status": service.status,
         "auto_renew": "on", "expires_at_0": "", "expires_at_1": "",

@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from accounts.models import User
-from conftest import PASSWORD
+from conftest import PASSWORD, prove_password
 from notifications import delivery, services
 from notifications.kinds import UnknownEmailKind, email_kind, email_kinds
 from notifications.models import OutboundEmail
@@ -113,6 +113,7 @@ def test_a_code_read_from_the_history_cannot_confirm_the_change(customer_client,
 def test_the_outbox_admin_masks_reset_links_and_codes(agent_client, customer, on_commit):
     client = Client()
     client.force_login(customer)
+    prove_password(client)
     ask_reset(customer.nic_handle, on_commit)
     ask_email_change(client, on_commit)
     secrets = sent_secrets()

@@ -10,6 +10,8 @@ import pytest
 from django.contrib import admin
 from django.core import checks
 from django.test import Client
+
+from conftest import staff_log_in
 from django.urls import reverse
 
 from accounts.models import SecurityEvent, User
@@ -44,9 +46,7 @@ WITH_DATE_HIERARCHY = [m for m in project_admins() if m.date_hierarchy]
 @pytest.fixture
 def lenient_client(superuser):
     """A superuser's client that returns a server error as a 500 page instead of raising."""
-    client = Client(raise_request_exception=False)
-    client.force_login(superuser)
-    return client
+    return staff_log_in(Client(raise_request_exception=False), superuser)
 
 
 @pytest.fixture

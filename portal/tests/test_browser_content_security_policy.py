@@ -8,7 +8,7 @@ import re
 import pytest
 
 from billing.tests.conftest import catalogue_product, place_order
-from conftest import PASSWORD, make_customer
+from conftest import PASSWORD, give_second_factor, make_customer, totp_code
 from notifications.models import OutboundEmail
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made here
@@ -103,7 +103,12 @@ def test_the_admin_runs_without_a_violation(live_server, browser_page, customer)
         user=customer, kind="account_created", to_address=customer.email, language="en",
         subject="Welcome", body_text="Welcome", body_html='<p id="greeting" style="color: rgb(220, 53, 69)">Hello</p>')
 
+    device = give_second_factor(staff)
+
     log_in(page, live_server.url, staff.email, path="/admin/login/")
+    page.wait_for_url(f"{live_server.url}/login/second-step/")
+    page.fill("#id_code", totp_code(device))
+    page.click("#second-step-form [type=submit]")
     page.wait_for_url(f"{live_server.url}/admin/")
     page.goto(f"{live_server.url}/admin/accounts/user/?q={customer.nic_handle}")
     page.click(f"#result_list >> text={customer.nic_handle}")

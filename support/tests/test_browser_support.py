@@ -7,7 +7,7 @@ import os
 import pytest
 
 from billing.tests.conftest import catalogue_product, place_order
-from conftest import PASSWORD, make_customer
+from conftest import PASSWORD, give_second_factor, make_customer, totp_code
 from portal.tests.test_browser_content_security_policy import CHROMIUM_ARGS, LISTEN
 from support.models import CannedAnswer
 from support.services import support_request_note, support_request_staff_reply
@@ -88,6 +88,7 @@ def test_the_admin_request_page_runs_without_a_violation(live_server, chromium_p
     staff = make_customer("staff@portal.example", first_name="Sam", last_name="Staff")
     staff.is_staff = staff.is_superuser = True
     staff.save()
+    device = give_second_factor(staff)
     CannedAnswer.objects.create(title="Restart", body="Please restart your server.")
     place_order(customer, catalogue_product("web-hosting"))
     support_request = open_request(customer, attachments=[upload("log.txt", b"error 500")])
@@ -103,7 +104,10 @@ def test_the_admin_request_page_runs_without_a_violation(live_server, chromium_p
         page.goto(f"{live_server.url}/admin/login/")
         page.fill("#id_username", staff.email)
         page.fill("#id_password", PASSWORD)
-        page.click("[type=submit]")
+        page.click("main [type=submit]")
+        page.wait_for_url(f"{live_server.url}/login/second-step/")
+        page.fill("#id_code", totp_code(device))
+        page.click("#second-step-form [type=submit]")
         page.wait_for_url(f"{live_server.url}/admin/")
         page.goto(f"{live_server.url}/admin/support/supportrequest/")
         shoot(page, "admin-queue")
