@@ -5,6 +5,8 @@ from django.contrib.admin.views.main import ChangeList
 from django.core import checks
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import StaffLoginForm
+
 # Columns no admin list may filter, search, sort or show: a lookup such as
 # `password__startswith` answers yes or no, and enough of them spell out the value.
 SECRET_FIELDS = {"password"}
@@ -16,6 +18,7 @@ class PortalAdminSite(admin.AdminSite):
 
     site_header = _("Customer portal — support")
     site_title = _("Customer portal support")
+    login_form = StaffLoginForm
 
     def register(self, model_or_iterable, admin_class=None, **options):
         """Admins of other apps (auth's groups, axes' login attempts) get the same
