@@ -4,6 +4,8 @@ from django.views.generic import RedirectView
 
 from portal import views
 
+handler400 = "portal.views.bad_request"
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="accounts:dashboard", permanent=False)),
     path("healthz/", views.healthz, name="healthz"),
