@@ -1,8 +1,10 @@
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.contrib.admin.exceptions import DisallowedModelAdminLookup
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core import checks
+from django.core.exceptions import BadRequest, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import StaffLoginForm
@@ -63,10 +65,21 @@ class OfferedParametersChangeList(ChangeList):
 
 class OfferedParametersOnly:
     """A ModelAdmin mixin: the list takes only the parameters its page offers (a 400 for
-    anything else, the "?e=1" page for a bad value)."""
+    anything else, the "?e=1" page for a bad value), and an action only rows it can name
+    (a 400 for a selected row that is no id)."""
 
     def get_changelist(self, request, **kwargs):
         return OfferedParametersChangeList
+
+    def response_action(self, request, queryset):
+        # Django filters on the posted ids as they are: one that is no number is a 500.
+        pk = self.model._meta.pk
+        try:
+            for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
+                pk.get_prep_value(pk.to_python(value))
+        except (ValidationError, ValueError, TypeError) as error:
+            raise BadRequest("A selected row is not an id.") from error
+        return super().response_action(request, queryset)
 
 
 class PortalModelAdmin(OfferedParametersOnly, admin.ModelAdmin):
