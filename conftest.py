@@ -29,7 +29,7 @@ PASSWORD = "correct-horse-battery-42"
 # opens its own client and rolls its rows back, so function-scoped fixtures are safe.
 hypothesis_settings.register_profile(
     "portal",
-    max_examples=int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "30")),
+    max_examples=int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "20")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                            HealthCheck.data_too_large],
