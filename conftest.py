@@ -14,6 +14,8 @@ from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from django.core.cache import cache
 from django.db import connection
 
@@ -21,6 +23,19 @@ from accounts.services import account_create
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PASSWORD = "correct-horse-battery-42"
+
+# Property tests (portal/tests/hostile.py): few examples per form in `make test`, more with
+# HYPOTHESIS_MAX_EXAMPLES=500. No deadline: one example is a whole request. Each example
+# opens its own client and rolls its rows back, so function-scoped fixtures are safe.
+hypothesis_settings.register_profile(
+    "portal",
+    max_examples=int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "20")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                           HealthCheck.data_too_large],
+    print_blob=True,
+)
+hypothesis_settings.load_profile("portal")
 
 
 def require(condition, reason):

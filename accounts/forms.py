@@ -4,7 +4,9 @@ from crispy_forms.layout import Column, Fieldset, Layout, Row, Submit
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -166,6 +168,17 @@ class SignupForm(forms.Form):
         return {name: self.cleaned_data[name] for name in fields}
 
 
+def bound_login_length(form):
+    """Refuse a login longer than any address before it is looked up. Django's
+    AuthenticationForm sets max_length after the field is built, so nothing checks it:
+    a longer login would reach axes, whose log column holds 255 characters (a 500 on
+    PostgreSQL)."""
+    username = form.fields["username"]
+    username.max_length = 254
+    username.validators.append(MaxLengthValidator(254))
+    username.widget.attrs["maxlength"] = 254
+
+
 class LoginForm(AuthenticationForm):
     error_messages = {
         "invalid_login": _(
@@ -177,12 +190,19 @@ class LoginForm(AuthenticationForm):
 
     def __init__(self, request=None, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
+        bound_login_length(self)
         username = self.fields["username"]
         username.label = _("Customer ID (NIC handle) or email")
-        username.max_length = 254
-        username.widget.attrs.update({"maxlength": 254, "autocomplete": "username",
-                                      "placeholder": "dm429850-OVH"})
+        username.widget.attrs.update({"autocomplete": "username", "placeholder": "dm429850-OVH"})
         self.fields["password"].label = _("Password")
+
+
+class StaffLoginForm(AdminAuthenticationForm):
+    """The admin's login, with the same bound on the login as the customers' page."""
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        bound_login_length(self)
 
 
 class ProfileForm(forms.ModelForm):

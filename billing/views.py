@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -28,8 +28,16 @@ from portal.errors import DomainError, form_add_domain_error
 log = logging.getLogger(__name__)
 
 
+def _checked_number(number):
+    """A NUL is no invoice number, and PostgreSQL refuses it in a query (a 500)."""
+    if "\x00" in number:
+        raise Http404("No such invoice")
+    return number
+
+
 def _invoice_for(request, number):
     """The customer's own issued invoice, with its lines; anyone else's is a 404."""
+    number = _checked_number(number)
     return get_object_or_404(
         Invoice.objects.prefetch_related("lines"),
         customer=request.user, number=number, status=Invoice.Status.ISSUED,
@@ -124,7 +132,7 @@ def invoice_pdf(request, number):
     """The PDF stored when the invoice was issued. Rendered here only when it is missing
     (its worker has not run yet, or the file was lost), then stored for next time."""
     invoice = get_object_or_404(Invoice.objects.only("pk", "number", "pdf"), customer=request.user,
-                                number=number, status=Invoice.Status.ISSUED)
+                                number=_checked_number(number), status=Invoice.Status.ISSUED)
     storage = invoice.pdf.storage
     try:
         handle = storage.open(invoice.pdf.name, "rb") if invoice.pdf else None

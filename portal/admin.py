@@ -1,13 +1,17 @@
 import functools
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.contrib.admin.exceptions import DisallowedModelAdminLookup
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core import checks
+from django.core.exceptions import BadRequest, ValidationError
 from django.utils.translation import gettext_lazy as _
+
+from accounts.forms import StaffLoginForm
 
 # Columns no admin list may filter, search, sort or show: a lookup such as
 # `password__startswith` answers yes or no, and enough of them spell out the value.
@@ -20,6 +24,7 @@ class PortalAdminSite(admin.AdminSite):
 
     site_header = _("Customer portal — support")
     site_title = _("Customer portal support")
+    login_form = StaffLoginForm
 
     def register(self, model_or_iterable, admin_class=None, **options):
         """Admins of other apps (auth's groups, axes' login attempts) get the same
@@ -84,10 +89,21 @@ class OfferedParametersChangeList(ChangeList):
 
 class OfferedParametersOnly:
     """A ModelAdmin mixin: the list takes only the parameters its page offers (a 400 for
-    anything else, the "?e=1" page for a bad value)."""
+    anything else, the "?e=1" page for a bad value), and an action only rows it can name
+    (a 400 for a selected row that is no id)."""
 
     def get_changelist(self, request, **kwargs):
         return OfferedParametersChangeList
+
+    def response_action(self, request, queryset):
+        # Django filters on the posted ids as they are: one that is no number is a 500.
+        pk = self.model._meta.pk
+        try:
+            for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
+                pk.get_prep_value(pk.to_python(value))
+        except (ValidationError, ValueError, TypeError) as error:
+            raise BadRequest("A selected row is not an id.") from error
+        return super().response_action(request, queryset)
 
 
 class PortalModelAdmin(OfferedParametersOnly, admin.ModelAdmin):

@@ -1,5 +1,8 @@
 """What a request says about where it comes from, for logs and notices."""
 
+import ipaddress
+import unicodedata
+
 from django.conf import settings
 from ua_parser import parse_os, parse_user_agent
 
@@ -12,15 +15,28 @@ def client_ip(request):
     if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        if hops:
+        if hops and _is_ip(hops[-1]):
             return hops[-1]
     return request.META.get("REMOTE_ADDR") or None
 
 
+def _is_ip(value):
+    """Whether `value` is an address the log's IP columns take: anything else in the
+    header (a NUL, a name) would fail the insert on PostgreSQL."""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
 def user_agent(request):
+    """The User-Agent header as the log stores it: at most 300 characters, without
+    control characters (PostgreSQL refuses NUL in text)."""
     if request is None:
         return ""
-    return request.META.get("HTTP_USER_AGENT", "")[:300]
+    value = request.META.get("HTTP_USER_AGENT", "")
+    return "".join(char for char in value if unicodedata.category(char) != "Cc")[:300]
 
 
 def browser_and_system(user_agent_string):

@@ -118,6 +118,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.middleware.HeaderControlCharactersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -276,6 +277,23 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(envstr("PORTAL_MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
+
+# Request bodies. The largest form is a few kilobytes (a recovery message of 2,000
+# characters; an admin action on a page of 100 rows), so 256 KiB leaves room and a larger
+# body is refused before it is read into memory: a 413 page (portal.views.bad_request).
+# Fields: the admin's user form with every permission chosen sends one field per
+# permission, a few hundred; past 1,000 the request is a 400 page. No form takes a file
+# yet: a file part is kept in memory up to 256 KiB, then in a temporary file, and past
+# PORTAL_MAX_UPLOAD_SIZE refused with the 413 page (portal.uploads).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+PORTAL_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "portal.uploads.BoundedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

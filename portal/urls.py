@@ -5,6 +5,8 @@ from django.views.generic import RedirectView
 from billing import urls as billing_urls
 from portal import views
 
+handler400 = "portal.views.bad_request"
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="accounts:dashboard", permanent=False)),
     path("healthz/", views.healthz, name="healthz"),

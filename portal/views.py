@@ -1,8 +1,11 @@
 import logging
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db import connection
 from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 log = logging.getLogger(__name__)
@@ -40,3 +43,18 @@ def healthz(request):
         {"status": "ok" if healthy else "unavailable", **{k: "ok" if v else "down" for k, v in checks.items()}},
         status=200 if healthy else 503,
     )
+
+
+def bad_request(request, exception):
+    """handler400: a page that says what went wrong. A body past
+    DATA_UPLOAD_MAX_MEMORY_SIZE (or files past PORTAL_MAX_UPLOAD_SIZE) is a 413."""
+    if isinstance(exception, RequestDataTooBig):
+        status, title = 413, _("Request too large")
+        message = _("What you sent is too large. Shorten the text you entered and try again.")
+    elif isinstance(exception, TooManyFieldsSent):
+        status, title = 400, _("Bad request")
+        message = _("The form sent too many fields. Reload the page and try again.")
+    else:
+        status, title = 400, _("Bad request")
+        message = _("This request could not be understood. Reload the page and try again.")
+    return render(request, "400.html", {"title": title, "message": message}, status=status)

@@ -82,3 +82,13 @@ def test_a_foreign_next_url_is_ignored(client, customer):
     response = client.post("/login/", {"username": customer.nic_handle, "password": PASSWORD,
                                        "next": "https://evil.example/"})
     assert response["Location"] == "/account/"
+
+
+@pytest.mark.parametrize("url", ["/login/", "/admin/login/"])
+def test_a_login_longer_than_any_address_gets_a_form_error(client, customer, url):
+    """Django's login form checks no length; axes would log the login in a column of 255
+    characters, which PostgreSQL refuses (a 500)."""
+    client.raise_request_exception = False
+    response = client.post(url, {"username": "a" * 300 + "@example.org", "password": PASSWORD})
+    assert response.status_code == 200
+    assert "at most 254 characters" in response.content.decode()

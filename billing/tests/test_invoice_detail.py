@@ -76,3 +76,11 @@ def test_the_customer_sees_the_frozen_details_even_after_moving(customer_client,
     block = top_right_block(customer_client.get(f"/billing/invoices/{invoice.number}/").content.decode())
     assert "1 Calle Mayor" in block and "Bilbao" not in block
     assert Invoice.objects.get(pk=invoice.pk).customer_address.startswith("1 Calle Mayor")
+
+
+@pytest.mark.parametrize("number", ["%00", "FR2026-000001%00", "%00FR2026-000001"])
+@pytest.mark.parametrize("suffix", ["", "pdf/"])
+def test_an_invoice_number_with_a_nul_is_a_404(customer_client, number, suffix):
+    """A NUL reached the query, which PostgreSQL refuses (a 500)."""
+    customer_client.raise_request_exception = False
+    assert customer_client.get(f"/billing/invoices/{number}/{suffix}").status_code == 404

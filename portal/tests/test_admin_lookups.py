@@ -213,3 +213,14 @@ def test_a_list_filter_or_search_on_a_password_fails_the_system_checks():
 def test_the_admins_of_other_apps_take_only_the_parameters_they_offer(lenient_client, url):
     response = lenient_client.get(url)
     assert_refused_or_flagged(response)
+
+
+@pytest.mark.parametrize("selected", ["", "x", "1.5", "\x00", "1 OR 1=1"])
+@pytest.mark.parametrize("url,action", [("/admin/accounts/user/", "send_password_reset"),
+                                        ("/admin/notifications/outboundemail/", "resend"),
+                                        ("/admin/billing/invoice/", "mark_paid")])
+def test_an_action_on_a_selected_row_that_is_no_id_is_a_400(agent_client, url, action, selected):
+    """Django's admin filters on the posted ids as they are: a forged one was a 500."""
+    agent_client.raise_request_exception = False
+    response = agent_client.post(url, {"action": action, "_selected_action": [selected]})
+    assert response.status_code == 400
