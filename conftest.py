@@ -14,10 +14,10 @@ from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
-from hypothesis import HealthCheck
-from hypothesis import settings as hypothesis_settings
 from django.core.cache import cache
 from django.db import connection
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from accounts.services import account_create
 
@@ -203,6 +203,14 @@ def celery_worker_live(transactional_db):
     app.conf.task_always_eager = False
     yield app
     app.conf.task_always_eager = eager
+
+
+# Debian's Chromium, headless, as root, on a machine whose network is closed: without the
+# background-networking flags it keeps trying to reach Google's hosts.
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
 
 
 @pytest.fixture

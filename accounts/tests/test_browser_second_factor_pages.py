@@ -6,14 +6,10 @@ import os
 import pytest
 
 from accounts import services
-from conftest import PASSWORD, make_customer, totp_code
+from conftest import CHROMIUM_ARGS, PASSWORD, make_customer, totp_code
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 SHOTS = os.environ.get("SHOTS_DIR", "")
 
 

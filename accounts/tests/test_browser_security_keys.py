@@ -5,15 +5,11 @@ import os
 import pytest
 
 from accounts.models import SecurityEvent, SecurityKey
-from conftest import PASSWORD
+from conftest import CHROMIUM_ARGS, PASSWORD
 from notifications.models import OutboundEmail
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 SHOTS = os.environ.get("SHOTS_DIR", "")
 
 

@@ -4,16 +4,12 @@ import re
 import pytest
 
 from accounts.models import User
-from conftest import PASSWORD
+from conftest import CHROMIUM_ARGS, PASSWORD
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made here
 # between page actions are plain synchronous ones.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 
 
 @pytest.fixture

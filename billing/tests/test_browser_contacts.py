@@ -13,16 +13,12 @@ from django.utils import timezone
 from billing.models import Service
 from billing.services import contacts as services
 from billing.services.invoices import invoice_mark_paid
-from conftest import make_customer
+from conftest import CHROMIUM_ARGS, make_customer
 
 from .conftest import catalogue_product, place_order
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 
 
 def _scene(customer, staff):

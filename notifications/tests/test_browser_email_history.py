@@ -4,16 +4,13 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from conftest import CHROMIUM_ARGS
 from notifications.tests.test_email_history import make_email
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made here
 # between page actions are plain synchronous ones.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 HOSTILE_HTML = (
     "<p id='greeting'>Hello from the email</p>"
     "<script>parent.document.title = 'pwned'; alert('pwned');</script>"

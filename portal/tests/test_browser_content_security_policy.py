@@ -8,17 +8,19 @@ import re
 import pytest
 
 from billing.tests.conftest import catalogue_product, place_order
-from conftest import PASSWORD, give_second_factor, make_customer, totp_code
+from conftest import (
+    CHROMIUM_ARGS,
+    PASSWORD,
+    give_second_factor,
+    make_customer,
+    totp_code,
+)
 from notifications.models import OutboundEmail
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made here
 # between page actions are plain synchronous ones.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 # Reported by the page and by its frames, before any script of theirs runs.
 LISTEN = """document.addEventListener("securitypolicyviolation", (event) => {
   console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`);
