@@ -3,14 +3,14 @@ the invoice and the customer, so a bank transfer can be matched to what it pays.
 
 Body (at most 21 characters): the invoice number without its dash, then the NIC handle
 without its suffix, upper case: invoice `FR2026-000123` of `dm429850-OVH` →
-`RF18 FR20 2600 0123 DM42 9850` (printed in groups of four, as banks do)."""
+`RF81 FR20 2600 0123 DM42 9850` (printed in groups of four, as banks do)."""
 
 import re
 
 from django.conf import settings
 from stdnum import iso11649
-from stdnum.iso7064 import mod_97_10
 from stdnum.exceptions import ValidationError
+from stdnum.iso7064 import mod_97_10
 
 # Invoice number (prefix, year, sequence) then the NIC handle's initials and digits.
 _BODY = re.compile(r"^(?P<prefix>[A-Z]{2})(?P<year>\d{4})(?P<sequence>\d{6})(?P<nic>[A-Z]{2}\d{6})$")
