@@ -410,3 +410,11 @@ class PasswordAndCodeForm(forms.Form):
         current_password_check(user=self.user, password=password, request=self.request,
                                where=self.where)
         return password
+
+    def clean(self):
+        cleaned = super().clean()
+        code = self.fields.get("code")
+        if (code is not None and not code.required and "code" not in self.errors
+                and not cleaned.get("code") and not cleaned.get("credential")):
+            self.add_error("code", _("Enter a code, or confirm with your security key."))
+        return cleaned

@@ -133,10 +133,11 @@ def _throttled(user, check, *, request, where):
 
 
 def second_factor_verify(*, user: User, code: str, request: HttpRequest | None = None,
-                         where: str = "login") -> AuthenticatorApp | BackupCode:
-    """Check a code from the authenticator app or an unused backup code; return what
-    accepted it. A backup code is used up (conditional UPDATE), logged and notified.
-    Raises WrongSecondFactorCode, or SecondFactorThrottled during the cool-off."""
+                         where: str = "login", app: bool = True) -> AuthenticatorApp | BackupCode:
+    """Check a code from the authenticator app (unless `app` is False) or an unused
+    backup code; return what accepted it. A backup code is used up (conditional UPDATE),
+    logged and notified. Raises WrongSecondFactorCode, or SecondFactorThrottled during
+    the cool-off."""
     now = timezone.now()
 
     def check():
@@ -146,7 +147,7 @@ def second_factor_verify(*, user: User, code: str, request: HttpRequest | None =
             # requests with the same code must see each other's step.
             for device in AuthenticatorApp.objects.select_for_update().filter(
                     user=user, confirmed=True):
-                if token.isdigit() and device.verify_token(token):
+                if app and token.isdigit() and device.verify_token(token):
                     return device
             wanted = _backup_code_hash(user.pk, code)
             for backup in BackupCode.objects.filter(user=user, used_at=None):

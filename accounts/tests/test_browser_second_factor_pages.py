@@ -52,7 +52,7 @@ def test_the_pages_fit_390_px_in_each_language(live_server, narrow_page, custome
 
     page.goto(f"{base}/account/security/totp/")
     fits(page, f"totp-enrol-{language}-390.png")
-    device = customer.totpdevice_set.get(confirmed=False)
+    device = customer.authenticatorapp_set.get(confirmed=False)
     page.fill("#id_code", totp_code(device))
     page.click("#totp-confirm-form [type=submit]")
     page.wait_for_selector("#backup-codes")
