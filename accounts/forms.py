@@ -364,10 +364,12 @@ class SecondFactorLoginForm(forms.Form):
                                               "your password ends it."))
 
 
-    def __init__(self, *args, with_key=False, **kwargs):
+    def __init__(self, *args, with_key=False, offer_remember=True, **kwargs):
         super().__init__(*args, **kwargs)
         if with_key:
             self.fields["code"].required = False
+        if not offer_remember:
+            del self.fields["remember"]
 
 
 class SecurityKeyForm(forms.Form):
