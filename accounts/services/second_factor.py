@@ -57,9 +57,16 @@ def _normalise(code: str) -> str:
     return "".join(ch for ch in (code or "").lower() if ch.isalnum())
 
 
-def _backup_code_hash(user_id: int, code: str) -> str:
+def _backup_code_hash(user_id: int, code: str, secret: str | None = None) -> str:
     return salted_hmac("accounts.backup-code", f"{user_id}:{_normalise(code)}",
-                       algorithm="sha256").hexdigest()
+                       secret=secret, algorithm="sha256").hexdigest()
+
+
+def _backup_code_hashes(user_id: int, code: str) -> list[str]:
+    """The code's hash under SECRET_KEY and each of SECRET_KEY_FALLBACKS: codes issued
+    before a key rotation still work."""
+    return [_backup_code_hash(user_id, code, secret)
+            for secret in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]]
 
 
 def _new_backup_code() -> str:
@@ -149,9 +156,10 @@ def second_factor_verify(*, user: User, code: str, request: HttpRequest | None =
                     user=user, confirmed=True):
                 if app and token.isdigit() and device.verify_token(token):
                     return device
-            wanted = _backup_code_hash(user.pk, code)
+            wanted = _backup_code_hashes(user.pk, code)
             for backup in BackupCode.objects.filter(user=user, used_at=None):
-                if constant_time_compare(backup.code_hash, wanted) and BackupCode.objects.filter(
+                matches = [constant_time_compare(backup.code_hash, one) for one in wanted]
+                if any(matches) and BackupCode.objects.filter(
                         pk=backup.pk, used_at=None).update(used_at=now):
                     backup.used_at = now
                     remaining = backup_codes_remaining(user=user)
