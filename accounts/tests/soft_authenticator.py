@@ -28,6 +28,24 @@ class SoftKey:
         return cbor2.dumps({1: 2, 3: -7, -1: 1, -2: numbers.x.to_bytes(32, "big"),
                             -3: numbers.y.to_bytes(32, "big")})
 
+    def attestation(self, challenge: str, *, rp_id: str = RP_ID, origin: str = ORIGIN) -> str:
+        """The browser's answer (as JSON) to a registration's base64url `challenge`, with
+        no attestation statement ("none"), as most passkeys give."""
+        authenticator_data = (hashlib.sha256(rp_id.encode()).digest() + bytes([0x45])
+                              + self.sign_count.to_bytes(4, "big") + bytes(16)
+                              + len(self.credential_id).to_bytes(2, "big") + self.credential_id
+                              + self.cose_public_key())
+        client_data = json.dumps({"type": "webauthn.create", "challenge": challenge,
+                                  "origin": origin, "crossOrigin": False}).encode()
+        credential_id = bytes_to_base64url(self.credential_id)
+        return json.dumps({
+            "id": credential_id, "rawId": credential_id, "type": "public-key",
+            "clientExtensionResults": {},
+            "response": {"clientDataJSON": bytes_to_base64url(client_data),
+                         "attestationObject": bytes_to_base64url(cbor2.dumps({
+                             "fmt": "none", "attStmt": {},
+                             "authData": authenticator_data}))}})
+
     def register(self, user, name="Soft key") -> SecurityKey:
         """The row a registration ceremony would have stored."""
         return SecurityKey.objects.create(
