@@ -75,11 +75,12 @@ def backup_codes(request):
                   {"remaining": services.backup_codes_remaining(user=request.user)})
 
 
-def _factor_removal(request, *, app, key_ids, remove, template_context):
+def _factor_removal(request, *, app, key_ids, remove, done, **page):
     """The page of a removal: the password and, in the same step, a proof from a factor
     that stays (services.removal_accepted_proofs): a code of the app, a backup code, or
     a security key (this page's URL with ?key-options answers the browser's request for
-    the options of the keys that may prove it). Returns None once `remove(proof)` did."""
+    the options of the keys that may prove it). Once `remove(proof)` did it: the
+    message and the page of `done`."""
     accepts_app, accepted_keys = services.removal_accepted_proofs(
         user=request.user, app=app, key_ids=key_ids)
     if request.method == "POST" and "key-options" in request.GET:
@@ -109,15 +110,15 @@ def _factor_removal(request, *, app, key_ids, remove, template_context):
         except DomainError as error:
             form_add_domain_error(form, error)
         else:
-            if services.second_factor_enabled(user=request.user):
-                proof.proof_record(request, second_factor=True)
-            else:
-                proof.proof_record(request, second_factor=False)
+            still_on = services.second_factor_enabled(user=request.user)
+            proof.proof_record(request, second_factor=still_on)
+            if not still_on:
                 request.session.pop(proof.SECOND_FACTOR_KEY, None)
-            return None
+            message, url = done
+            messages.success(request, message)
+            return redirect(url)
     return render(request, "accounts/factor_remove.html",
-                  {"form": form, "keys_accepted": bool(accepted_keys),
-                   **template_context}, status=status)
+                  {"form": form, "keys_accepted": bool(accepted_keys), **page}, status=status)
 
 
 @never_cache
@@ -127,21 +128,15 @@ def second_factor_off(request):
     app, a backup code or a security key."""
     if not services.second_factor_enabled(user=request.user):
         return redirect("accounts:security")
-    key_ids = [key.pk for key in selectors.security_keys(user=request.user)]
-    response = _factor_removal(
-        request, app=True, key_ids=key_ids,
+    return _factor_removal(
+        request, app=True, key_ids=[key.pk for key in selectors.security_keys(user=request.user)],
         remove=lambda given: services.second_factor_turn_off(user=request.user,
                                                              proof=given, request=request),
-        template_context={
-            "title": _("Turn off two-step verification"),
-            "explanation": _("Your password alone will then open your account. Enter it, "
-                             "and confirm with your authenticator app, a security key or "
-                             "a backup code."),
-            "button": _("Turn off"), "form_id": "second-factor-off-form"})
-    if response is not None:
-        return response
-    messages.success(request, _("Two-step verification is off."))
-    return redirect("accounts:security")
+        done=(_("Two-step verification is off."), "accounts:security"),
+        title=_("Turn off two-step verification"), button=_("Turn off"),
+        explanation=_("Your password alone will then open your account. Enter it, and "
+                      "confirm with your authenticator app, a security key or a backup code."),
+        form_id="second-factor-off-form")
 
 
 @never_cache
@@ -151,19 +146,15 @@ def totp_remove(request):
     code (by the app itself when it is the only factor)."""
     if not selectors.second_factor_status(user=request.user)["totp"]:
         return redirect("accounts:security")
-    response = _factor_removal(
+    return _factor_removal(
         request, app=True, key_ids=(),
         remove=lambda given: services.authenticator_app_remove(user=request.user,
                                                                proof=given, request=request),
-        template_context={
-            "title": _("Remove the authenticator app"),
-            "explanation": _("Its codes will no longer confirm your logins. Enter your "
-                             "password, and confirm with another factor or a backup code."),
-            "button": _("Remove"), "form_id": "totp-remove-form"})
-    if response is not None:
-        return response
-    messages.success(request, _("The authenticator app has been removed."))
-    return redirect("accounts:security")
+        done=(_("The authenticator app has been removed."), "accounts:security"),
+        title=_("Remove the authenticator app"), button=_("Remove"),
+        explanation=_("Its codes will no longer confirm your logins. Enter your password, "
+                      "and confirm with another factor or a backup code."),
+        form_id="totp-remove-form")
 
 
 @never_cache
@@ -211,16 +202,12 @@ def security_key_remove(request, key_id):
     """Remove one security key: confirmed by the app, another key or a backup code (by
     that key itself when it is the only factor). Another customer's key: 404."""
     key = get_object_or_404(SecurityKey, user=request.user, pk=key_id)
-    response = _factor_removal(
+    return _factor_removal(
         request, app=False, key_ids=[key.pk],
         remove=lambda given: services.security_key_remove(user=request.user, key_id=key.pk,
                                                           proof=given, request=request),
-        template_context={
-            "title": _("Remove a security key"), "key_name": key.name,
-            "explanation": _("It will no longer confirm your logins. Enter your password, "
-                             "and confirm with another factor or a backup code."),
-            "button": _("Remove"), "form_id": "security-key-remove-form"})
-    if response is not None:
-        return response
-    messages.success(request, _("The security key has been removed."))
-    return redirect("accounts:security-keys")
+        done=(_("The security key has been removed."), "accounts:security-keys"),
+        title=_("Remove a security key"), key_name=key.name, button=_("Remove"),
+        explanation=_("It will no longer confirm your logins. Enter your password, and "
+                      "confirm with another factor or a backup code."),
+        form_id="security-key-remove-form")
