@@ -44,22 +44,30 @@ class FactorProof:
     origin: str = ""
 
 
+@dataclass(frozen=True)
+class AcceptedProofs:
+    """Which factors may prove a removal (a backup code always may)."""
+
+    app: bool           # a code of the authenticator app
+    key_ids: set[int]   # an assertion of one of these security keys
+    last: bool          # nothing stays: two-step verification will be off
+
+
 def removal_accepted_proofs(*, user: User, app: bool,
-                            key_ids: Collection[int]) -> tuple[bool, set[int]]:
+                            key_ids: Collection[int]) -> AcceptedProofs:
     """Which factors may prove the removal of the app (when `app`) and of the keys
-    `key_ids`: (whether a code of the app does, the ids of the keys whose assertion
-    does). Those that stay; when none stays, those being removed. A backup code always
-    does."""
+    `key_ids`: those that stay; when none stays, those being removed."""
     has_app = AuthenticatorApp.objects.filter(user=user, confirmed=True).exists()
     keys = set(SecurityKey.objects.filter(user=user).values_list("pk", flat=True))
     app_stays, keys_staying = has_app and not app, keys - set(key_ids)
     if app_stays or keys_staying:
-        return app_stays, keys_staying
-    return has_app, keys & set(key_ids)
+        return AcceptedProofs(app=app_stays, key_ids=keys_staying, last=False)
+    return AcceptedProofs(app=has_app, key_ids=keys & set(key_ids), last=True)
 
 
 def _proof_verify(*, user, app, key_ids, proof, request, where):
-    accepts_app, accepted_keys = removal_accepted_proofs(user=user, app=app, key_ids=key_ids)
+    accepted = removal_accepted_proofs(user=user, app=app, key_ids=key_ids)
+    accepts_app, accepted_keys = accepted.app, accepted.key_ids
     if proof.credential:
         security_key_verify(user=user, credential=proof.credential, challenge=proof.challenge,
                             rp_id=proof.rp_id, origin=proof.origin, request=request,

@@ -279,3 +279,14 @@ def test_wrong_codes_on_a_removal_are_throttled_and_the_page_says_how_long(
     assert response.status_code == 429
     assert "Too many wrong codes" in error_text(response) and "minute" in error_text(response)
     assert AuthenticatorApp.objects.filter(user=customer).exists()
+
+
+def test_the_page_says_which_proof_it_takes(customer_client, customer):
+    give_second_factor(customer)
+    key = SoftKey().register(customer)
+    assert "the one you remove cannot vouch for itself" in customer_client.get(
+        key_path(key)).content.decode()
+    AuthenticatorApp.objects.filter(user=customer).delete()
+    page = customer_client.get(key_path(key)).content.decode()
+    assert "It is your last way to confirm a login" in page
+    assert "The 6-digit code" not in page and "One of your backup codes." in page

@@ -81,8 +81,8 @@ def _factor_removal(request, *, app, key_ids, remove, done, **page):
     a security key (this page's URL with ?key-options answers the browser's request for
     the options of the keys that may prove it). Once `remove(proof)` did it: the
     message and the page of `done`."""
-    accepts_app, accepted_keys = services.removal_accepted_proofs(
-        user=request.user, app=app, key_ids=key_ids)
+    accepted = services.removal_accepted_proofs(user=request.user, app=app, key_ids=key_ids)
+    accepts_app, accepted_keys = accepted.app, accepted.key_ids
     if request.method == "POST" and "key-options" in request.GET:
         rp_id, _origin = _relying_party(request)
         options, challenge = services.security_key_authentication_options(
@@ -118,7 +118,8 @@ def _factor_removal(request, *, app, key_ids, remove, done, **page):
             messages.success(request, message)
             return redirect(url)
     return render(request, "accounts/factor_remove.html",
-                  {"form": form, "keys_accepted": bool(accepted_keys), **page}, status=status)
+                  {"form": form, "keys_accepted": bool(accepted_keys), "last": accepted.last,
+                   **page}, status=status)
 
 
 @never_cache
@@ -134,8 +135,8 @@ def second_factor_off(request):
                                                              proof=given, request=request),
         done=(_("Two-step verification is off."), "accounts:security"),
         title=_("Turn off two-step verification"), button=_("Turn off"),
-        explanation=_("Your password alone will then open your account. Enter it, and "
-                      "confirm with your authenticator app, a security key or a backup code."),
+        explanation=_("Your authenticator app, every security key and the backup codes "
+                      "will be removed."),
         form_id="second-factor-off-form")
 
 
@@ -152,8 +153,7 @@ def totp_remove(request):
                                                                proof=given, request=request),
         done=(_("The authenticator app has been removed."), "accounts:security"),
         title=_("Remove the authenticator app"), button=_("Remove"),
-        explanation=_("Its codes will no longer confirm your logins. Enter your password, "
-                      "and confirm with another factor or a backup code."),
+        explanation=_("Its codes will no longer confirm your logins."),
         form_id="totp-remove-form")
 
 
@@ -208,6 +208,5 @@ def security_key_remove(request, key_id):
                                                           proof=given, request=request),
         done=(_("The security key has been removed."), "accounts:security-keys"),
         title=_("Remove a security key"), key_name=key.name, button=_("Remove"),
-        explanation=_("It will no longer confirm your logins. Enter your password, and "
-                      "confirm with another factor or a backup code."),
+        explanation=_("It will no longer confirm your logins."),
         form_id="security-key-remove-form")
