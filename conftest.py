@@ -87,9 +87,11 @@ def totp_code(device, *, offset=0):
 
 def give_second_factor(user):
     """A confirmed authenticator app, as after an enrolment (no email, no log line)."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from accounts.models import AuthenticatorApp
 
-    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+    device = AuthenticatorApp.new(user=user, name="Authenticator app", confirmed=True)
+    device.save()
+    return device
 
 
 def prove_password(client):
@@ -119,9 +121,9 @@ def prove_second_factor(client):
 def staff_log_in(client, user):
     """Log a member of staff in as admin wants them: with a second factor, proven in
     this session (portal.admin)."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from accounts.models import AuthenticatorApp
 
-    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+    if not AuthenticatorApp.objects.filter(user=user, confirmed=True).exists():
         give_second_factor(user)
     client.force_login(user)
     prove_second_factor(client)

@@ -364,10 +364,12 @@ class SecondFactorLoginForm(forms.Form):
                                               "your password ends it."))
 
 
-    def __init__(self, *args, with_key=False, **kwargs):
+    def __init__(self, *args, with_key=False, offer_remember=True, **kwargs):
         super().__init__(*args, **kwargs)
         if with_key:
             self.fields["code"].required = False
+        if not offer_remember:
+            del self.fields["remember"]
 
 
 class SecurityKeyForm(forms.Form):
@@ -410,3 +412,11 @@ class PasswordAndCodeForm(forms.Form):
         current_password_check(user=self.user, password=password, request=self.request,
                                where=self.where)
         return password
+
+    def clean(self):
+        cleaned = super().clean()
+        code = self.fields.get("code")
+        if (code is not None and not code.required and "code" not in self.errors
+                and not cleaned.get("code") and not cleaned.get("credential")):
+            self.add_error("code", _("Enter a code, or confirm with your security key."))
+        return cleaned

@@ -23,8 +23,10 @@ class UserLanguageMiddleware:
 
 class SessionActivityMiddleware:
     """Keeps the row the security page lists for each logged-in session
-    (accounts.models.UserSession): created at the first request, its key followed when
-    Django changes it, its last sighting written at most once a minute."""
+    (accounts.models.UserSession): created by the login's own response (or, for a
+    session from before the list, by its next request; the data migration accounts 0019
+    covers those that make none), its key followed when Django changes it, its last
+    sighting written at most once a minute."""
 
     ROW_KEY = "accounts.session_row"
     SEEN_KEY = "accounts.session_seen"
@@ -33,9 +35,13 @@ class SessionActivityMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        # Before the view, so that the security page lists the session showing it.
+        # Before the view, so that the security page lists the session showing it;
+        # after it too, so that a session is listed from its login on, not from its
+        # next request (nothing is written when the row is fresh).
         self._record(request)
-        return self.get_response(request)
+        response = self.get_response(request)
+        self._record(request)
+        return response
 
     def _record(self, request):
         user = getattr(request, "user", None)

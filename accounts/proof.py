@@ -1,6 +1,7 @@
 """What this session has proven and when: the password and the second factor at login,
 again on the "Confirm it's you" page (re-authentication), and the "remember this
-browser" cookie that lets a login skip the second step for 30 days.
+browser" cookie that lets a login skip the second step for 30 days (customers only:
+staff give their second factor at every login).
 
 Sensitive pages (the primary email, the password, the second factor, backup codes)
 want a proof younger than REAUTH_WINDOW (`recent_proof_required`). Staff need a session
@@ -72,9 +73,14 @@ def trusted_browser_value(user) -> str:
                          salt=TRUSTED_BROWSER_SALT)
 
 
+def trusted_browser_may(user) -> bool:
+    """Staff always give their second factor: never offered, never honoured."""
+    return not user.is_staff
+
+
 def trusted_browser_is(request, user) -> bool:
     value = request.COOKIES.get(TRUSTED_BROWSER_COOKIE)
-    if not value:
+    if not value or not trusted_browser_may(user):
         return False
     try:
         data = signing.loads(value, salt=TRUSTED_BROWSER_SALT,
@@ -86,6 +92,8 @@ def trusted_browser_is(request, user) -> bool:
 
 
 def trusted_browser_remember(response, user, *, secure: bool) -> None:
+    if not trusted_browser_may(user):
+        return
     response.set_cookie(TRUSTED_BROWSER_COOKIE, trusted_browser_value(user),
                         max_age=int(TRUSTED_BROWSER_AGE.total_seconds()), httponly=True,
                         secure=secure, samesite="Lax")

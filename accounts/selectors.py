@@ -13,9 +13,9 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import (
+    AuthenticatorApp,
     BackupCode,
     EmailChangeRequest,
     SecurityKey,
@@ -73,7 +73,7 @@ def security_events(*, user: User, page: str | int | None) -> Page:
 def second_factor_status(*, user: User) -> dict:
     """What the security page says about the second factor: the authenticator app (when
     added) and how many backup codes remain."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    device = AuthenticatorApp.objects.filter(user=user, confirmed=True).first()
     keys = security_keys(user=user)
     return {
         "enabled": device is not None or bool(keys),

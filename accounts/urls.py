@@ -37,6 +37,7 @@ urlpatterns = [
     path("account/security/keys/<int:key_id>/remove/", views.security_key_remove,
          name="security-key-remove"),
     path("account/security/totp/", views.totp_enrol, name="totp-enrol"),
+    path("account/security/totp/remove/", views.totp_remove, name="totp-remove"),
     path("account/security/backup-codes/", views.backup_codes, name="backup-codes"),
     path("account/security/second-factor/off/", views.second_factor_off,
          name="second-factor-off"),

@@ -110,7 +110,6 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_otp",
-    "django_otp.plugins.otp_totp",
     "accounts",
     "billing",
     "support",
@@ -197,10 +196,10 @@ AXES_USERNAME_CALLABLE = "accounts.throttling.login_key"
 AXES_CLIENT_IP_CALLABLE = "accounts.throttling.request_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.throttling.lockout_response"
 AXES_VERBOSE = False
-# TOTP (django-otp). Wrong codes are throttled per account by accounts.services
-# .second_factor like passwords, so django-otp's own per-device delays are off.
+# TOTP: accounts.models.AuthenticatorApp (django-otp's device and TOTP, the seed sealed;
+# django-otp's own TOTPDevice, which keeps it readable, is not installed). Wrong codes
+# are throttled per account by accounts.services.second_factor like passwords.
 OTP_TOTP_ISSUER = envstr("OTP_TOTP_ISSUER", "Customer portal")
-OTP_TOTP_THROTTLE_FACTOR = 0
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:dashboard"
 LOGOUT_REDIRECT_URL = "accounts:login"

@@ -4,10 +4,10 @@ from accounts.models.requests import (
            PasswordResetAttempt,
            RecoveryRequest,
 )
-from accounts.models.second_factor import BackupCode, SecurityKey
+from accounts.models.second_factor import AuthenticatorApp, BackupCode, SecurityKey
 from accounts.models.sessions import UserSession
 from accounts.models.user import IssuedNicHandle, LegalForm, User, UserManager
 
-__all__ = ["BackupCode", "EmailChangeRequest", "IssuedNicHandle", "LegalForm", "PasswordResetAttempt",
+__all__ = ["AuthenticatorApp", "BackupCode", "EmailChangeRequest", "IssuedNicHandle", "LegalForm", "PasswordResetAttempt",
            "RecoveryRequest", "SecurityEvent", "SecurityKey", "User", "UserManager",
            "UserSession"]

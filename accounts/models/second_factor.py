@@ -1,9 +1,83 @@
-"""What the second factor keeps besides django-otp's TOTP devices: the backup codes."""
+"""What the second factor keeps: the authenticator app (TOTP, its seed sealed), the
+backup codes (hashed) and the security keys (public keys only). Nothing stored here
+opens an account by itself."""
+
+import secrets
+import time
+from base64 import b32encode
+from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, TimestampMixin
+from django_otp.oath import TOTP
+
+from notifications.secrets import bytes_open, bytes_seal
+
+TOTP_SEED_SALT = "accounts.totp-seed"
+
+
+class AuthenticatorApp(TimestampMixin, Device):
+    """An authenticator app (TOTP, RFC 6238) as django-otp's TOTPDevice keeps one, but
+    with its seed sealed at rest (Fernet under a key derived from SECRET_KEY,
+    SECRET_KEY_FALLBACKS honoured: notifications.secrets): a copy of the database, a
+    dump or the admin never shows it. The codes are computed by django-otp's TOTP; a
+    time step is accepted once (`last_t`). Wrong codes are throttled per account by the
+    service (accounts.services.second_factor), not per device."""
+
+    sealed_key = models.TextField(editable=False)
+    step = models.PositiveSmallIntegerField(default=30)
+    t0 = models.BigIntegerField(default=0)
+    digits = models.PositiveSmallIntegerField(default=6)
+    tolerance = models.PositiveSmallIntegerField(default=1)
+    drift = models.SmallIntegerField(default=0)
+    last_t = models.BigIntegerField(default=-1)
+
+    class Meta:
+        verbose_name = _("authenticator app")
+        verbose_name_plural = _("authenticator apps")
+
+    @classmethod
+    def seal(cls, seed: bytes) -> str:
+        return bytes_seal(seed, salt=TOTP_SEED_SALT)
+
+    @classmethod
+    def new(cls, *, user, name: str, confirmed: bool = False) -> "AuthenticatorApp":
+        """A new app with a fresh 20-byte seed (unsaved)."""
+        return cls(user=user, name=name, confirmed=confirmed,
+                   sealed_key=cls.seal(secrets.token_bytes(20)))
+
+    @property
+    def bin_key(self) -> bytes:
+        """The seed, opened in memory (raises UnreadableSecrets after a key change with
+        no fallback)."""
+        return bytes_open(self.sealed_key, salt=TOTP_SEED_SALT)
+
+    def verify_token(self, token) -> bool:
+        try:
+            token = int(token)
+        except (TypeError, ValueError):
+            return False
+        totp = TOTP(self.bin_key, self.step, self.t0, self.digits, self.drift)
+        totp.time = time.time()
+        if not totp.verify(token, self.tolerance, self.last_t + 1):
+            return False
+        self.last_t, self.drift = totp.t(), totp.drift
+        self.set_last_used_timestamp(commit=False)
+        self.save()
+        return True
+
+    @property
+    def config_url(self) -> str:
+        """The otpauth:// address the QR code carries (Key Uri Format)."""
+        issuer = settings.OTP_TOTP_ISSUER.replace(":", "")
+        label = f"{issuer}:{self.user.get_username()}"
+        params = urlencode({"secret": b32encode(self.bin_key).decode().rstrip("="),
+                            "algorithm": "SHA1", "digits": self.digits, "period": self.step,
+                            "issuer": issuer}, quote_via=quote)
+        return f"otpauth://totp/{quote(label)}?{params}"
 
 
 class BackupCode(models.Model):

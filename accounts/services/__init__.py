@@ -44,6 +44,13 @@ from accounts.services.email_change_sweep import (  # noqa: F401
     email_changes_abort_unconfirmed,
     email_changes_apply_due,
 )
+from accounts.services.factor_removal import (  # noqa: F401
+    FactorProof,
+    authenticator_app_remove,
+    removal_accepted_proofs,
+    second_factor_turn_off,
+    security_key_remove,
+)
 from accounts.services.login import (  # noqa: F401
     login_notify,
 )
@@ -95,7 +102,6 @@ from accounts.services.security_keys import (  # noqa: F401
     security_key_authentication_options,
     security_key_register,
     security_key_registration_options,
-    security_key_remove,
     security_key_verify,
 )
 from accounts.services.sessions import (  # noqa: F401

@@ -1,4 +1,4 @@
-"""The second factor: an authenticator app (TOTP, django-otp's TOTPDevice) and ten
+"""The second factor: an authenticator app (TOTP, accounts.models.AuthenticatorApp) and ten
 single-use backup codes. Every enrolment, removal, regeneration and use of a backup
 code goes to the security log and is emailed (a security notice: never switched off).
 
@@ -17,9 +17,8 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import BackupCode, SecurityEvent, SecurityKey
+from accounts.models import AuthenticatorApp, BackupCode, SecurityEvent, SecurityKey
 from accounts.security import security_log
 from notifications.services import email_queue
 from portal.errors import DomainError
@@ -58,9 +57,16 @@ def _normalise(code: str) -> str:
     return "".join(ch for ch in (code or "").lower() if ch.isalnum())
 
 
-def _backup_code_hash(user_id: int, code: str) -> str:
+def _backup_code_hash(user_id: int, code: str, secret: str | None = None) -> str:
     return salted_hmac("accounts.backup-code", f"{user_id}:{_normalise(code)}",
-                       algorithm="sha256").hexdigest()
+                       secret=secret, algorithm="sha256").hexdigest()
+
+
+def _backup_code_hashes(user_id: int, code: str) -> list[str]:
+    """The code's hash under SECRET_KEY and each of SECRET_KEY_FALLBACKS: codes issued
+    before a key rotation still work."""
+    return [_backup_code_hash(user_id, code, secret)
+            for secret in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]]
 
 
 def _new_backup_code() -> str:
@@ -81,17 +87,17 @@ def _backup_codes_replace(user: User) -> list[str]:
     return codes
 
 
-def totp_enrolment_start(*, user: User) -> TOTPDevice:
+def totp_enrolment_start(*, user: User) -> AuthenticatorApp:
     """The unconfirmed authenticator of an enrolment in progress (a new secret the first
     time, the same one when the page is opened again, so a scanned QR code stays good)."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
+    device = AuthenticatorApp.objects.filter(user=user, confirmed=False).order_by("-pk").first()
     if device is None:
-        device = TOTPDevice.objects.create(user=user, name=_("Authenticator app"),
-                                           confirmed=False)
+        device = AuthenticatorApp.new(user=user, name=_("Authenticator app"))
+        device.save()
     return device
 
 
-def totp_enrolment_confirm(*, user: User, device: TOTPDevice, code: str,
+def totp_enrolment_confirm(*, user: User, device: AuthenticatorApp, code: str,
                            request: HttpRequest | None = None) -> list[str]:
     """Complete an enrolment with a first valid code.
     1. The code must come from this new secret (a wrong one is throttled like any).
@@ -100,14 +106,14 @@ def totp_enrolment_confirm(*, user: User, device: TOTPDevice, code: str,
     4. Log and notify."""
     def check():
         with transaction.atomic():
-            locked = TOTPDevice.objects.select_for_update().get(pk=device.pk, user=user,
-                                                                confirmed=False)
+            locked = AuthenticatorApp.objects.select_for_update().get(
+                pk=device.pk, user=user, confirmed=False)
             return locked.verify_token(_normalise(code))
 
     _throttled(user, check, request=request, where="enrolment")
     with transaction.atomic():
-        TOTPDevice.objects.filter(pk=device.pk).update(confirmed=True)
-        TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+        AuthenticatorApp.objects.filter(pk=device.pk).update(confirmed=True)
+        AuthenticatorApp.objects.filter(user=user).exclude(pk=device.pk).delete()
         codes = _backup_codes_replace(user)
         security_log(user=user, action=SecurityEvent.Action.SECOND_FACTOR_ADDED,
                      request=request, factor="totp")
@@ -134,24 +140,26 @@ def _throttled(user, check, *, request, where):
 
 
 def second_factor_verify(*, user: User, code: str, request: HttpRequest | None = None,
-                         where: str = "login") -> TOTPDevice | BackupCode:
-    """Check a code from the authenticator app or an unused backup code; return what
-    accepted it. A backup code is used up (conditional UPDATE), logged and notified.
-    Raises WrongSecondFactorCode, or SecondFactorThrottled during the cool-off."""
+                         where: str = "login", app: bool = True) -> AuthenticatorApp | BackupCode:
+    """Check a code from the authenticator app (unless `app` is False) or an unused
+    backup code; return what accepted it. A backup code is used up (conditional UPDATE),
+    logged and notified. Raises WrongSecondFactorCode, or SecondFactorThrottled during
+    the cool-off."""
     now = timezone.now()
 
     def check():
         with transaction.atomic():
             token = _normalise(code)
-            # Locked: django-otp refuses a time step already used (`last_t`), and two
+            # Locked: a time step already used is refused (`last_t`), and two
             # requests with the same code must see each other's step.
-            for device in TOTPDevice.objects.select_for_update().filter(user=user,
-                                                                        confirmed=True):
-                if token.isdigit() and device.verify_token(token):
+            for device in AuthenticatorApp.objects.select_for_update().filter(
+                    user=user, confirmed=True):
+                if app and token.isdigit() and device.verify_token(token):
                     return device
-            wanted = _backup_code_hash(user.pk, code)
+            wanted = _backup_code_hashes(user.pk, code)
             for backup in BackupCode.objects.filter(user=user, used_at=None):
-                if constant_time_compare(backup.code_hash, wanted) and BackupCode.objects.filter(
+                matches = [constant_time_compare(backup.code_hash, one) for one in wanted]
+                if any(matches) and BackupCode.objects.filter(
                         pk=backup.pk, used_at=None).update(used_at=now):
                     backup.used_at = now
                     remaining = backup_codes_remaining(user=user)
@@ -168,7 +176,7 @@ def second_factor_verify(*, user: User, code: str, request: HttpRequest | None =
 def second_factor_enabled(*, user: User) -> bool:
     """Whether logging in takes a second step: a confirmed authenticator app or a
     security key."""
-    return (TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return (AuthenticatorApp.objects.filter(user=user, confirmed=True).exists()
             or SecurityKey.objects.filter(user=user).exists())
 
 
@@ -194,7 +202,7 @@ def second_factor_remove(*, user: User, request: HttpRequest | None = None,
     so: notify=False). Logs (and notifies) when there was one."""
     with transaction.atomic():
         had = second_factor_enabled(user=user)
-        TOTPDevice.objects.filter(user=user).delete()
+        AuthenticatorApp.objects.filter(user=user).delete()
         BackupCode.objects.filter(user=user).delete()
         SecurityKey.objects.filter(user=user).delete()
         if not had:

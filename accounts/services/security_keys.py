@@ -6,6 +6,7 @@ A wrong or replayed assertion is throttled like a wrong code (second_factor._thr
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 import webauthn
@@ -39,9 +40,12 @@ if TYPE_CHECKING:
 RP_NAME = "Customer portal"
 
 
-def _descriptors(user):
+def _descriptors(user, key_ids=None):
+    keys = SecurityKey.objects.filter(user=user)
+    if key_ids is not None:
+        keys = keys.filter(pk__in=list(key_ids))
     return [PublicKeyCredentialDescriptor(id=webauthn.base64url_to_bytes(key.credential_id))
-            for key in SecurityKey.objects.filter(user=user)]
+            for key in keys]
 
 
 def security_key_registration_options(*, user: User, rp_id: str) -> tuple[str, str]:
@@ -79,25 +83,33 @@ def security_key_register(*, user: User, name: str, credential: str, challenge: 
     return codes
 
 
-def security_key_authentication_options(*, user: User, rp_id: str) -> tuple[str, str]:
+def security_key_authentication_options(*, user: User, rp_id: str,
+                                        key_ids: Collection[int] | None = None
+                                        ) -> tuple[str, str]:
+    """(options as JSON for the browser, the challenge to keep in the session): any of
+    the customer's keys may answer, or only those of `key_ids`."""
     options = webauthn.generate_authentication_options(
-        rp_id=rp_id, allow_credentials=_descriptors(user),
+        rp_id=rp_id, allow_credentials=_descriptors(user, key_ids),
         user_verification=UserVerificationRequirement.PREFERRED)
     return webauthn.options_to_json(options), bytes_to_base64url(options.challenge)
 
 
 def security_key_verify(*, user: User, credential: str, challenge: str, rp_id: str,
                         origin: str, request: HttpRequest | None = None,
-                        where: str = "login") -> SecurityKey:
-    """Check an assertion from one of the customer's keys; throttled with the codes."""
+                        where: str = "login", key_ids: Collection[int] | None = None
+                        ) -> SecurityKey:
+    """Check an assertion from one of the customer's keys (of `key_ids` only, when
+    given); throttled with the codes."""
     now = timezone.now()
+    keys = SecurityKey.objects.filter(user=user)
+    if key_ids is not None:
+        keys = keys.filter(pk__in=list(key_ids))
 
     def check():
         try:
             credential_id = json.loads(credential)["id"]
             with transaction.atomic():
-                key = SecurityKey.objects.select_for_update().filter(
-                    user=user, credential_id=credential_id).first()
+                key = keys.select_for_update().filter(credential_id=credential_id).first()
                 if key is None:
                     return None
                 verified = webauthn.verify_authentication_response(
@@ -113,17 +125,3 @@ def security_key_verify(*, user: User, credential: str, challenge: str, rp_id: s
             return None
 
     return _throttled(user, check, request=request, where=where)
-
-
-def security_key_remove(*, user: User, key_id: int, request: HttpRequest | None = None) -> bool:
-    with transaction.atomic():
-        key = SecurityKey.objects.filter(user=user, pk=key_id).first()
-        if key is None:
-            return False
-        key.delete()
-        if not second_factor_enabled(user=user):  # that was the last factor
-            BackupCode.objects.filter(user=user).delete()
-        security_log(user=user, action=SecurityEvent.Action.SECOND_FACTOR_REMOVED,
-                     request=request, factor="security_key", name=key.name)
-        _notify(user=user, event="removed_key", request=request, name=key.name)
-    return True

@@ -308,3 +308,24 @@ def test_an_approval_without_a_second_factor_says_nothing_about_it(
         recovery_request_approve(recovery=RecoveryRequest.objects.get(), staff_user=staff,
                                  reason="ok")
     assert not any(TURNED_OFF in m.body for m in mail.outbox)
+
+
+def test_an_approval_also_removes_security_keys_of_a_key_only_account(
+    customer, staff, send, django_capture_on_commit_callbacks
+):
+    from accounts.models import SecurityKey
+    from accounts.tests.soft_authenticator import SoftKey
+
+    SoftKey().register(customer)
+    services.backup_codes_regenerate(user=customer)
+    send(customer.nic_handle)
+    to_old = [m for m in mail.outbox if m.to == ["daniel@example.org"]][0]
+    assert WILL_BE_OFF in to_old.body
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        recovery_request_approve(recovery=RecoveryRequest.objects.get(), staff_user=staff,
+                                 reason="ID card checked")
+    assert not SecurityKey.objects.filter(user=customer).exists()
+    assert not BackupCode.objects.filter(user=customer).exists()
+    assert sorted(m.to[0] for m in mail.outbox if TURNED_OFF in m.body) == [
+        "daniel@example.org", "fresh@example.net"]

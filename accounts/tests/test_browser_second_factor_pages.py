@@ -52,7 +52,7 @@ def test_the_pages_fit_390_px_in_each_language(live_server, narrow_page, custome
 
     page.goto(f"{base}/account/security/totp/")
     fits(page, f"totp-enrol-{language}-390.png")
-    device = customer.totpdevice_set.get(confirmed=False)
+    device = customer.authenticatorapp_set.get(confirmed=False)
     page.fill("#id_code", totp_code(device))
     page.click("#totp-confirm-form [type=submit]")
     page.wait_for_selector("#backup-codes")
@@ -63,6 +63,8 @@ def test_the_pages_fit_390_px_in_each_language(live_server, narrow_page, custome
     fits(page, f"security-{language}-390.png")
     page.goto(f"{base}/account/security/second-factor/off/")
     fits(page, f"second-factor-off-{language}-390.png")
+    page.goto(f"{base}/account/security/totp/remove/")
+    fits(page, f"totp-remove-{language}-390.png")
     page.goto(f"{base}/account/reauth/?next=/account/email/")
     fits(page, f"reauth-{language}-390.png")
 

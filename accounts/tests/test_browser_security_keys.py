@@ -47,6 +47,16 @@ def log_in(page, base_url, customer):
     page.click("#login-form [type=submit]")
 
 
+def register_first_key(page, base_url, customer, name):
+    """Log in, register a key under `name`: the first factor shows the backup codes."""
+    log_in(page, base_url, customer)
+    page.wait_for_url(f"{base_url}/account/")
+    page.goto(f"{base_url}/account/security/keys/")
+    page.fill("#id_name", name)
+    page.click("#add-security-key")
+    page.wait_for_selector("#backup-codes")
+
+
 def shot(page, name):
     if SHOTS:
         page.screenshot(path=os.path.join(SHOTS, name), full_page=True)
@@ -99,12 +109,7 @@ def test_an_assertion_for_another_challenge_is_refused(live_server, page_with_au
                                                        customer):
     """The login's challenge is used once: replaying the browser's answer fails."""
     page, _errors = page_with_authenticator
-    log_in(page, live_server.url, customer)
-    page.wait_for_url(f"{live_server.url}/account/")
-    page.goto(f"{live_server.url}/account/security/keys/")
-    page.fill("#id_name", "Key")
-    page.click("#add-security-key")
-    page.wait_for_selector("#backup-codes")
+    register_first_key(page, live_server.url, customer, "Key")
     page.eval_on_selector("#logout-button", "button => button.form.submit()")
     page.wait_for_url(f"{live_server.url}/login/")
     log_in(page, live_server.url, customer)
@@ -127,3 +132,31 @@ def test_an_assertion_for_another_challenge_is_refused(live_server, page_with_au
         headers={"Referer": f"{live_server.url}/login/second-step/"})
     assert "This code is not valid" in response.text()
     assert page.request.get(f"{live_server.url}/account/", max_redirects=0).status == 302
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_key_only_account_removes_its_key_with_the_password_and_the_key(
+        live_server, page_with_authenticator, customer):
+    """The last factor goes only with the password and that key's own answer (or a
+    backup code), given on the removal page itself."""
+    page, errors = page_with_authenticator
+    register_first_key(page, live_server.url, customer, "Only key")
+    key = SecurityKey.objects.get(user=customer)
+
+    page.goto(f"{live_server.url}/account/security/keys/")
+    page.click(f"a[href='/account/security/keys/{key.pk}/remove/']")
+    page.wait_for_url(f"{live_server.url}/account/security/keys/{key.pk}/remove/")
+    shot(page, "security-key-remove-390.png")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.click("#confirm-with-security-key")  # no password yet: the browser asks for it
+    assert page.url.endswith(f"/keys/{key.pk}/remove/")
+    assert SecurityKey.objects.filter(pk=key.pk).exists()
+    page.fill("#id_password", PASSWORD)
+    page.click("#confirm-with-security-key")
+    page.wait_for_url(f"{live_server.url}/account/security/keys/")
+    assert "The security key has been removed." in page.content()
+    assert not SecurityKey.objects.filter(user=customer).exists()
+    assert "security key was removed" in OutboundEmail.objects.filter(
+        kind="second_factor_changed").latest("pk").subject
+    assert errors == []

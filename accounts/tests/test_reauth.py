@@ -25,14 +25,16 @@ def logged_in(customer, device=None):
     return client
 
 
-@pytest.mark.parametrize("path", ["/account/email/", "/account/security/totp/"])
+@pytest.mark.parametrize("path", ["/account/email/", "/account/security/totp/",
+                                  "/account/security/keys/"])
 def test_a_recent_login_opens_sensitive_pages_at_once(customer, path):
     client = logged_in(customer)
     with time_machine.travel(FOUR_MINUTES_LATER, tick=False):
         assert client.get(path).status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/account/email/", "/account/security/totp/"])
+@pytest.mark.parametrize("path", ["/account/email/", "/account/security/totp/",
+                                  "/account/security/keys/"])
 def test_after_five_minutes_they_ask_for_the_password_again(customer, path):
     client = logged_in(customer)
     with time_machine.travel(SIX_MINUTES_LATER, tick=False):
@@ -97,3 +99,29 @@ def test_wrong_passwords_on_the_reauth_page_are_throttled(customer, settings):
             client.post("/account/reauth/", {"password": "wrong"})
         page = client.post("/account/reauth/", {"password": PASSWORD}).content.decode()
     assert "Too many wrong passwords" in page
+
+
+def test_with_a_security_key_its_answer_confirms_it(customer):
+    import json
+
+    from accounts.tests.soft_authenticator import SoftKey
+
+    soft = SoftKey()
+    soft.register(customer)
+    client = Client()
+    with time_machine.travel(LOGIN_TIME, tick=False):
+        client.post("/login/", {"username": customer.nic_handle, "password": PASSWORD})
+        options = json.loads(client.post("/login/second-step/key-options/").content)
+        client.post("/login/second-step/", {"credential": soft.assertion(options["challenge"])})
+    with time_machine.travel(SIX_MINUTES_LATER, tick=False):
+        path = "/account/security/keys/"
+        assert client.get(path)["Location"].startswith("/account/reauth/")
+        page = client.get(f"/account/reauth/?next={path}").content.decode()
+        assert 'id="reauth-security-key"' in page
+        response = client.post("/account/reauth/", {"password": PASSWORD, "next": path})
+        assert "Enter a code, or confirm with your security key." in response.content.decode()
+        options = json.loads(client.post("/login/second-step/key-options/").content)
+        response = client.post("/account/reauth/", {
+            "password": PASSWORD, "next": path, "credential": soft.assertion(options["challenge"])})
+        assert response["Location"] == path
+        assert client.get(path).status_code == 200

@@ -69,3 +69,42 @@ def test_a_remembered_browser_still_needs_the_password(customer):
     log_in_remembered(client, customer, device)
     assert log_in(client, customer, "wrong-password").status_code == 200
     assert client.get("/account/").status_code == 302
+
+
+def test_a_password_change_on_the_security_page_ends_it(customer):
+    device = give_second_factor(customer)
+    client = Client()
+    log_in_remembered(client, customer, device)
+    assert log_in(client, customer)["Location"] == "/account/"
+    response = client.post("/account/security/", {
+        "old_password": PASSWORD, "new_password1": NEW, "new_password2": NEW})
+    assert response["Location"] == "/account/security/"
+    client.post("/logout/")
+    assert log_in(client, customer, NEW)["Location"] == "/login/second-step/"
+
+
+def test_staff_are_not_offered_it(support_agent):
+    device = give_second_factor(support_agent)
+    client = Client()
+    log_in(client, support_agent)
+    page = client.get("/login/second-step/").content.decode()
+    assert "Remember this browser" not in page
+    response = client.post("/login/second-step/", {"code": totp_code(device), "remember": "on"})
+    assert response.status_code == 302
+    assert TRUSTED_BROWSER_COOKIE not in response.cookies
+    client.post("/logout/")
+    assert log_in(client, support_agent)["Location"] == "/login/second-step/"
+
+
+def test_a_customer_who_becomes_staff_gives_the_second_factor_again(customer):
+    device = give_second_factor(customer)
+    client = Client()
+    log_in_remembered(client, customer, device)
+    assert TRUSTED_BROWSER_COOKIE in client.cookies
+    customer.is_staff = True
+    customer.save()
+    assert log_in(client, customer)["Location"] == "/login/second-step/"
+    response = client.post("/admin/login/", {"username": customer.nic_handle,
+                                             "password": PASSWORD})
+    assert response["Location"] == "/login/second-step/"
+    assert client.get("/admin/")["Location"] == "/admin/login/?next=/admin/"  # not logged in

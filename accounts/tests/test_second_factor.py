@@ -6,10 +6,9 @@ import pytest
 import time_machine
 from django.contrib.auth import SESSION_KEY
 from django.test import Client
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
-from accounts.models import BackupCode, SecurityEvent
+from accounts.models import AuthenticatorApp, BackupCode, SecurityEvent
 from conftest import PASSWORD, give_second_factor, prove_second_factor, totp_code
 from notifications.models import OutboundEmail
 
@@ -22,7 +21,7 @@ def log_in(client, user, **extra):
 
 def enrol(client):
     client.get("/account/security/totp/")
-    device = TOTPDevice.objects.get(confirmed=False)
+    device = AuthenticatorApp.objects.get(confirmed=False)
     return device, client.post("/account/security/totp/", {"code": totp_code(device)})
 
 
@@ -41,7 +40,7 @@ def enrolled(customer):
 def test_enrolment_shows_a_local_qr_code_and_the_secret_as_text(customer_client):
     prove_second_factor(customer_client)
     page = customer_client.get("/account/security/totp/").content.decode()
-    device = TOTPDevice.objects.get(confirmed=False)
+    device = AuthenticatorApp.objects.get(confirmed=False)
     assert 'src="data:image/svg+xml' in page  # drawn here by segno, no outside service
     secret = re.search(r'id="totp-secret">([A-Z2-7 ]+)<', page).group(1)
     import base64

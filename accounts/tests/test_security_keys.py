@@ -5,7 +5,7 @@ import pytest
 
 from accounts import services
 from accounts.models import BackupCode, SecurityEvent, SecurityKey
-from conftest import PASSWORD, give_second_factor
+from conftest import PASSWORD, give_second_factor, totp_code
 from notifications.models import OutboundEmail
 
 pytestmark = pytest.mark.django_db
@@ -34,8 +34,9 @@ def test_the_page_lists_the_keys_by_name(customer_client, customer):
 def test_removing_the_last_key_turns_the_second_factor_off_logs_and_emails(customer_client,
                                                                            customer):
     key = add_key(customer)
-    services.backup_codes_regenerate(user=customer)
-    response = customer_client.post(f"/account/security/keys/{key.pk}/remove/")
+    codes = services.backup_codes_regenerate(user=customer)
+    response = customer_client.post(f"/account/security/keys/{key.pk}/remove/",
+                                    {"password": PASSWORD, "code": codes[0]})
     assert response["Location"] == "/account/security/keys/"
     assert not services.second_factor_enabled(user=customer)
     assert not BackupCode.objects.filter(user=customer).exists()
@@ -47,14 +48,15 @@ def test_removing_the_last_key_turns_the_second_factor_off_logs_and_emails(custo
 
 def test_removing_one_key_of_several_keeps_the_rest(customer_client, customer):
     first, _second = add_key(customer, "One"), add_key(customer, "Two")
-    give_second_factor(customer)
-    customer_client.post(f"/account/security/keys/{first.pk}/remove/")
+    device = give_second_factor(customer)
+    customer_client.post(f"/account/security/keys/{first.pk}/remove/",
+                         {"password": PASSWORD, "code": totp_code(device)})
     assert list(SecurityKey.objects.values_list("name", flat=True)) == ["Two"]
 
 
 def test_another_customers_key_cannot_be_removed(customer_client, other_customer):
     key = add_key(other_customer)
-    customer_client.post(f"/account/security/keys/{key.pk}/remove/")
+    assert customer_client.post(f"/account/security/keys/{key.pk}/remove/").status_code == 404
     assert SecurityKey.objects.filter(pk=key.pk).exists()
 
 

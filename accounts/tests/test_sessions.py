@@ -159,3 +159,20 @@ def test_a_password_reset_ends_every_session_and_empties_the_list(customer):
                                                    "new_password2": "another-long-passphrase-88"})
     assert phone.get("/account/")["Location"].startswith("/login/")
     assert not UserSession.objects.exists()
+
+
+@pytest.mark.parametrize("engine", ["django.contrib.sessions.backends.cache",
+                                    "django.contrib.sessions.backends.cached_db"])
+def test_on_a_cache_session_backend_the_list_and_the_end_work_alike(customer, settings,
+                                                                    engine):
+    settings.SESSION_ENGINE = engine
+    laptop = browser(customer, FIREFOX, "198.51.100.4")
+    phone = browser(customer, SAFARI, "203.0.113.9")
+    assert phone.get("/account/").status_code == 200
+    page = laptop.get("/account/security/").content.decode()
+    assert "Mobile Safari" in page and "Firefox" in page
+    row = UserSession.objects.get(user_agent=SAFARI)
+    laptop.post(f"/account/security/sessions/{row.pk}/end/")
+    assert phone.get("/account/")["Location"].startswith("/login/")
+    assert laptop.get("/account/").status_code == 200
+    assert "Mobile Safari" not in laptop.get("/account/security/").content.decode()

@@ -3,9 +3,9 @@
 import pytest
 from django.contrib.auth import SESSION_KEY
 from django.test import Client
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
+from accounts.models import AuthenticatorApp
 from conftest import PASSWORD, give_second_factor, prove_second_factor, totp_code
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +22,7 @@ def test_staff_enrol_then_reach_the_admin(client, support_agent):
     client.post("/admin/login/", {"username": support_agent.nic_handle, "password": PASSWORD})
     assert client.get("/admin/")["Location"] == "/account/security/totp/"
     client.get("/account/security/totp/")
-    device = TOTPDevice.objects.get(user=support_agent, confirmed=False)
+    device = AuthenticatorApp.objects.get(user=support_agent, confirmed=False)
     client.post("/account/security/totp/", {"code": totp_code(device)})
     assert client.get("/admin/").status_code == 200
 
@@ -53,7 +53,7 @@ def test_a_staff_session_that_never_proved_the_factor_confirms_it_first(client, 
 
 
 def test_staff_who_turn_their_factor_off_lose_the_admin(agent_client, support_agent):
-    device = TOTPDevice.objects.get(user=support_agent)
+    device = AuthenticatorApp.objects.get(user=support_agent)
     agent_client.post("/account/security/second-factor/off/",
                       {"password": PASSWORD, "code": totp_code(device)})
     assert not services.second_factor_enabled(user=support_agent)

@@ -42,6 +42,7 @@ from accounts.views.second_factor import (  # noqa: F401
     security_key_remove,
     security_keys,
     totp_enrol,
+    totp_remove,
 )
 from accounts.views.security import (  # noqa: F401
     security,

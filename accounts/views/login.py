@@ -68,7 +68,8 @@ def login_second_step(request):
         messages.info(request, _("Please log in again."))
         return redirect("accounts:login")
     with_key = request.method == "POST" and bool(request.POST.get("credential"))
-    form = SecondFactorLoginForm(request.POST or None, with_key=with_key)
+    form = SecondFactorLoginForm(request.POST or None, with_key=with_key,
+                                 offer_remember=proof.trusted_browser_may(user))
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
@@ -92,7 +93,7 @@ def login_second_step(request):
             proof.proof_record(request, second_factor=True)
             services.login_notify(user=user, request=request)
             response = redirect(pending["next"])
-            if form.cleaned_data["remember"]:
+            if form.cleaned_data.get("remember"):
                 proof.trusted_browser_remember(response, user,
                                                secure=settings.SESSION_COOKIE_SECURE)
             return response

@@ -5,7 +5,7 @@ from base64 import b32encode
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -16,7 +16,13 @@ from accounts.forms import (
     SecurityKeyForm,
     TotpConfirmForm,
 )
-from accounts.views.login import WEBAUTHN_REGISTER_KEY, _json, _relying_party
+from accounts.models import SecurityKey
+from accounts.views.login import (
+    WEBAUTHN_LOGIN_KEY,
+    WEBAUTHN_REGISTER_KEY,
+    _json,
+    _relying_party,
+)
 from portal.errors import DomainError, form_add_domain_error
 
 
@@ -69,30 +75,87 @@ def backup_codes(request):
                   {"remaining": services.backup_codes_remaining(user=request.user)})
 
 
-@login_required
-def second_factor_off(request):
-    """Turning it off takes the password and a code (app or backup)."""
-    if not services.second_factor_enabled(user=request.user):
-        return redirect("accounts:security")
+def _factor_removal(request, *, app, key_ids, remove, done, **page):
+    """The page of a removal: the password and, in the same step, a proof from a factor
+    that stays (services.removal_accepted_proofs): a code of the app, a backup code, or
+    a security key (this page's URL with ?key-options answers the browser's request for
+    the options of the keys that may prove it). Once `remove(proof)` did it: the
+    message and the page of `done`."""
+    accepted = services.removal_accepted_proofs(user=request.user, app=app, key_ids=key_ids)
+    accepts_app, accepted_keys = accepted.app, accepted.key_ids
+    if request.method == "POST" and "key-options" in request.GET:
+        rp_id, _origin = _relying_party(request)
+        options, challenge = services.security_key_authentication_options(
+            user=request.user, rp_id=rp_id, key_ids=accepted_keys)
+        request.session[WEBAUTHN_LOGIN_KEY] = challenge
+        return _json(options)
+    with_key = request.method == "POST" and bool(request.POST.get("credential"))
     form = PasswordAndCodeForm(request.POST or None, user=request.user, request=request,
-                               where="second_factor_off")
+                               where="factor_removal", with_key=bool(accepted_keys))
+    form.fields["code"].help_text = (
+        _("The 6-digit code of your authenticator app, or one of your backup codes.")
+        if accepts_app else _("One of your backup codes."))
     status = 200
     if request.method == "POST" and form.is_valid():
+        rp_id, origin = _relying_party(request)
+        proof_given = services.FactorProof(
+            code=form.cleaned_data.get("code") or "", rp_id=rp_id, origin=origin,
+            credential=form.cleaned_data["credential"] if with_key else "",
+            challenge=request.session.pop(WEBAUTHN_LOGIN_KEY, "") if with_key else "")
         try:
-            services.second_factor_verify(user=request.user, code=form.cleaned_data["code"],
-                                          request=request, where="second_factor_off")
+            remove(proof_given)
         except services.SecondFactorThrottled as error:
             form_add_domain_error(form, error)
             status = 429
         except DomainError as error:
             form_add_domain_error(form, error)
         else:
-            services.second_factor_remove(user=request.user, request=request)
-            proof.proof_record(request, second_factor=False)
-            request.session.pop(proof.SECOND_FACTOR_KEY, None)
-            messages.success(request, _("Two-step verification is off."))
-            return redirect("accounts:security")
-    return render(request, "accounts/second_factor_off.html", {"form": form}, status=status)
+            still_on = services.second_factor_enabled(user=request.user)
+            proof.proof_record(request, second_factor=still_on)
+            if not still_on:
+                request.session.pop(proof.SECOND_FACTOR_KEY, None)
+            message, url = done
+            messages.success(request, message)
+            return redirect(url)
+    return render(request, "accounts/factor_remove.html",
+                  {"form": form, "keys_accepted": bool(accepted_keys), "last": accepted.last,
+                   **page}, status=status)
+
+
+@never_cache
+@login_required
+def second_factor_off(request):
+    """Turning it all off (app, keys, backup codes) takes the password and a code of the
+    app, a backup code or a security key."""
+    if not services.second_factor_enabled(user=request.user):
+        return redirect("accounts:security")
+    return _factor_removal(
+        request, app=True, key_ids=[key.pk for key in selectors.security_keys(user=request.user)],
+        remove=lambda given: services.second_factor_turn_off(user=request.user,
+                                                             proof=given, request=request),
+        done=(_("Two-step verification is off."), "accounts:security"),
+        title=_("Turn off two-step verification"), button=_("Turn off"),
+        explanation=_("Your authenticator app, every security key and the backup codes "
+                      "will be removed."),
+        form_id="second-factor-off-form")
+
+
+@never_cache
+@login_required
+def totp_remove(request):
+    """Remove the authenticator app: confirmed by a security key that stays or a backup
+    code (by the app itself when it is the only factor)."""
+    if not selectors.second_factor_status(user=request.user)["totp"]:
+        return redirect("accounts:security")
+    return _factor_removal(
+        request, app=True, key_ids=(),
+        remove=lambda given: services.authenticator_app_remove(user=request.user,
+                                                               proof=given, request=request),
+        done=(_("The authenticator app has been removed."), "accounts:security"),
+        title=_("Remove the authenticator app"), button=_("Remove"),
+        explanation=_("Its codes will no longer confirm your logins."),
+        form_id="totp-remove-form")
+
 
 @never_cache
 @login_required
@@ -133,10 +196,17 @@ def security_key_options(request):
     return _json(options)
 
 
+@never_cache
 @login_required
-@require_POST
-@proof.recent_proof_required
 def security_key_remove(request, key_id):
-    if services.security_key_remove(user=request.user, key_id=key_id, request=request):
-        messages.success(request, _("The security key has been removed."))
-    return redirect("accounts:security-keys")
+    """Remove one security key: confirmed by the app, another key or a backup code (by
+    that key itself when it is the only factor). Another customer's key: 404."""
+    key = get_object_or_404(SecurityKey, user=request.user, pk=key_id)
+    return _factor_removal(
+        request, app=False, key_ids=[key.pk],
+        remove=lambda given: services.security_key_remove(user=request.user, key_id=key.pk,
+                                                          proof=given, request=request),
+        done=(_("The security key has been removed."), "accounts:security-keys"),
+        title=_("Remove a security key"), key_name=key.name, button=_("Remove"),
+        explanation=_("It will no longer confirm your logins."),
+        form_id="security-key-remove-form")
