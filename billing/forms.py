@@ -57,6 +57,7 @@ class OrderForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_id = "order-form"
+        self.helper.attrs = {"novalidate": ""}  # the app's messages, not the browser's
         self.helper.add_input(Submit("review", _("Continue")))
 
     def clean_quoted_total(self):

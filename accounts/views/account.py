@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from accounts import selectors, services
 from accounts.forms import (
     ProfileForm,
+    SUGGESTED_COUNTRY,
     SignupForm,
 )
 from accounts.models import User
@@ -25,7 +26,9 @@ def signup(request):
     is logged in here; the confirmation link leads to the NIC handle and the login."""
     if request.user.is_authenticated:
         return redirect("accounts:dashboard")
-    form = SignupForm(request.POST or None, initial={"language": get_language() or "en"})
+    language = get_language() or "en"
+    form = SignupForm(request.POST or None, initial={
+        "language": language, "country": SUGGESTED_COUNTRY.get(language.split("-")[0], "")})
     if request.method == "POST":
         try:
             services.signup_rate_limit(request=request)
