@@ -5,6 +5,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from billing.models import ContactRole, Period, Product
 from portal.formats import format_money
@@ -91,8 +92,10 @@ class OrderForm(forms.Form):
 
 
 class AutoRenewForm(forms.Form):
-    auto_renew = forms.TypedChoiceField(choices=(("on", _("On")), ("off", _("Off"))),
-                                        coerce=lambda value: value == "on")
+    auto_renew = forms.TypedChoiceField(
+        choices=(("on", pgettext_lazy("automatic renewal", "On")),
+                 ("off", pgettext_lazy("automatic renewal", "Off"))),
+        coerce=lambda value: value == "on")
 
 
 class InvoiceFilterForm(forms.Form):
