@@ -95,3 +95,15 @@ def test_a_pending_change_shows_no_second_full_form_until_asked(customer_client,
     page = customer_client.get("/account/email/").content.decode()
     assert '<details class="card" id="another-change">' in page  # closed
     assert "Ask for a different change</summary>" in page
+
+
+def test_the_flash_message_is_in_the_language_just_chosen(customer_client, customer):
+    customer.language = "en"
+    customer.save()
+    data = {name: getattr(customer, name) for name in (
+        "first_name", "last_name", "legal_form", "organisation", "address", "zip", "city",
+        "country", "phone", "spare_email")}
+    data.update(language="es", login_notifications="on", submit="Accept")
+    page = customer_client.post("/account/profile/edit/", data, follow=True).content.decode()
+    assert "Your information has been updated." not in page
+    assert 'lang="es"' in page
