@@ -171,6 +171,13 @@ def amount_due(*, user: User) -> Decimal:
     return unpaid.aggregate(due=Sum(column))["due"] or Decimal("0.00")
 
 
+def _with_amount_due(invoices: QuerySet) -> list[Invoice]:
+    rows = list(invoices)
+    for invoice in rows:
+        invoice.left_to_pay = invoice_amount_due(invoice)
+    return rows
+
+
 def billing_summary(*, user: User, now: datetime) -> BillingSummary:
     """The dashboard's billing rows: the customer's own services (active or awaiting
     payment, expiring soonest first, those without an end date last), the unpaid issued
@@ -191,7 +198,7 @@ def billing_summary(*, user: User, now: datetime) -> BillingSummary:
               .order_by("-created_at", "-pk"))
     return BillingSummary(
         services=service_rows, services_count=services.count(),
-        unpaid=list(unpaid.order_by("due_at", "pk")[:DASHBOARD_ROWS]),
+        unpaid=_with_amount_due(unpaid.order_by("due_at", "pk")[:DASHBOARD_ROWS]),
         unpaid_count=unpaid.count(), amount_due=amount_due(user=user),
         pending_orders=list(orders[:DASHBOARD_ROWS]), pending_orders_count=orders.count(),
     )
