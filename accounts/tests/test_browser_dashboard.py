@@ -72,6 +72,11 @@ def test_the_dashboard_and_order_pages_fit_390_px(live_server, narrow_page, cust
 
     page.goto(f"{base}/billing/orders/new/")
     fits(page, f"order-new-{language}-390.png")
+    page.check(f"input[name=product][value='{hosting.pk}']")
+    page.fill("input[name=service_name]", "otra-tienda-con-un-nombre-largo.example")
+    page.click("#order-form [type=submit]")
+    page.wait_for_selector("#confirm-order")
+    fits(page, f"order-confirm-{language}-390.png")
     page.goto(f"{base}/billing/orders/")
     fits(page, f"orders-{language}-390.png")
     page.goto(f"{base}/billing/orders/{order.pk}/")
