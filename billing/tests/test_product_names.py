@@ -38,3 +38,22 @@ def test_the_invoice_line_is_frozen_in_the_customers_language(customer, hosting,
     hosting.name_es = "Hosting renombrado"
     hosting.save()
     assert invoice.lines.get().description.startswith("Alojamiento web – mine.example")
+
+
+def test_the_order_email_names_the_product_in_the_customers_language(customer, hosting):
+    from notifications.models import OutboundEmail
+    hosting.name_fr = "Hébergement web"
+    hosting.save()
+    customer.language = "fr"
+    customer.save()
+    place_order(customer, hosting, name="mine.example")
+    email = OutboundEmail.objects.get(user=customer, kind="order_confirmed")
+    assert "Hébergement web – mine.example" in email.body_text
+    assert "Hébergement web" in email.body_html and "Web hosting" not in email.body_html
+
+
+def test_staff_edit_the_names_in_admin(superuser_client, hosting):
+    page = superuser_client.get(f"/admin/billing/product/{hosting.pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'name="name_es"' in html and 'name="name_fr"' in html
