@@ -11,8 +11,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import models as accounts_models
 from accounts.models import User
 from accounts.services import account_create
 from billing.models import Invoice, Product, Service
@@ -26,6 +26,7 @@ ADMIN_PASSWORD = "admin-portal-2026"
 # factor for /admin/. Any authenticator app takes the base32 form.
 AGENT_TOTP_KEY = "3132333435363738393031323334353637383930"
 ADMIN_TOTP_KEY = "3938373635343332313039383736353433323130"
+DEMO_DEVICE = "Demo authenticator"
 # (product code, period, service name, paid?, days until expiry once paid)
 DEMO_ORDERS = [
     ("domain-com", "year", "daniel-martin.com", True, 12),
@@ -91,9 +92,16 @@ class Command(BaseCommand):
             user.save(update_fields=["email_confirmed_at"])
         return user
 
-    def _second_factor(self, user, key):
-        TOTPDevice.objects.get_or_create(user=user, name="Demo authenticator",
-                                         defaults={"key": key, "confirmed": True})
+    def _second_factor(self, user, hex_key):
+        if demo_authenticator(user) is not None:
+            return
+        sealed = getattr(accounts_models, "AuthenticatorApp", None)
+        if sealed is not None:
+            sealed.objects.create(user=user, name=DEMO_DEVICE, confirmed=True,
+                                  sealed_key=sealed.seal(bytes.fromhex(hex_key)))
+        else:
+            _totp_device_model().objects.create(user=user, name=DEMO_DEVICE, confirmed=True,
+                                                key=hex_key)
 
     def _billing(self, customer, *, paid_by):
         """The demo orders, placed as the order form places them, once: two paid (their
@@ -118,12 +126,28 @@ class Command(BaseCommand):
                     expires_at=now + timedelta(days=expires_in_days), auto_renew=False)
 
 
+def _totp_device_model():
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice
+
+
+def demo_authenticator(user):
+    """The demo authenticator of a demo staff account, or None. Accounts keep their
+    authenticator app as an AuthenticatorApp (sealed seed) where that model exists, as
+    django-otp's TOTPDevice before."""
+    sealed = getattr(accounts_models, "AuthenticatorApp", None)
+    model = sealed if sealed is not None else _totp_device_model()
+    return model.objects.filter(user=user, name=DEMO_DEVICE).first()
+
+
 def _current_code(nic_handle):
-    device = TOTPDevice.objects.filter(user__nic_handle__lower=nic_handle.strip().lower(),
-                                       name="Demo authenticator").first()
+    user = User.objects.filter(nic_handle__lower=nic_handle.strip().lower()).first()
+    device = demo_authenticator(user) if user else None
     if device is None:
         raise CommandError(f"{nic_handle} has no demo authenticator: run seed_demo first.")
-    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):0{device.digits}d}"
+    value = totp(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return str(value).zfill(device.digits)
 
 
 def _base32(hex_key):
