@@ -24,6 +24,13 @@ class NormalisedEmailField(forms.EmailField):
         return normalise_email(value) if value else value
 
 
+# The phone's help says how to write it; the error (normalise_phone) says what is wrong.
+PHONE_HELP = _("With the country code, for example +33 1 23 45 67 89.")
+# The country the signup form suggests for the page's language. English is spoken in too
+# many countries to guess one: the customer chooses.
+SUGGESTED_COUNTRY = {"es": "ES", "fr": "FR"}
+
+
 def normalise_phone(value, country=""):
     """A phone number in E.164 (+33123456789), or ValidationError."""
     value = (value or "").strip()
@@ -35,7 +42,8 @@ def normalise_phone(value, country=""):
         number = None
     if number is None or not phonenumbers.is_possible_number(number):
         raise forms.ValidationError(
-            _("Enter the phone number in international format, for example +33 1 23 45 67 89."),
+            _("This phone number is not valid in international format: check the + and "
+              "the country code."),
             code="invalid_phone",
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
@@ -96,18 +104,16 @@ class SignupForm(forms.Form):
                               validators=[no_control_characters])
     city = forms.CharField(label=_("City"), max_length=100, validators=[no_control_characters])
     zip = forms.CharField(label=_("Postcode"), max_length=20, validators=[no_control_characters])
-    country = forms.ChoiceField(label=_("Country"), choices=[("", "---------")])
-    phone = forms.CharField(
-        label=_("Phone"), max_length=32,
-        help_text=_("International format, for example +33 1 23 45 67 89."),
-    )
+    country = forms.ChoiceField(label=_("Country"))
+    phone = forms.CharField(label=_("Phone"), max_length=32, help_text=PHONE_HELP)
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["country"].choices = [("", "---------"), *countries]
+        self.fields["country"].choices = [("", _("Choose your country")), *countries]
         self.helper = FormHelper()
         self.helper.form_id = "signup-form"
+        self.helper.attrs = {"novalidate": ""}  # the app's messages, not the browser's
         self.helper.layout = Layout(
             Fieldset(
                 _("Your identity"),
@@ -214,7 +220,7 @@ class ProfileForm(forms.ModelForm):
                   "city", "country", "phone", "spare_email", "language", "login_notifications"]
         field_classes = {"spare_email": NormalisedEmailField}
         help_texts = {
-            "phone": _("International format, for example +33 1 23 45 67 89."),
+            "phone": PHONE_HELP,
             "login_notifications": _("Security emails (password or email address changed) "
                                      "are always sent."),
         }
@@ -224,7 +230,7 @@ class ProfileForm(forms.ModelForm):
         for name in ("address", "zip", "city", "country", "phone"):
             self.fields[name].required = True
         self.helper = FormHelper()
-        self.helper.form_id = "profile-form"
+        self.helper.form_tag = False  # the template holds the form and its buttons
         self.helper.layout = Layout(
             Fieldset(_("Identity"),
                      Row(Column("first_name", css_class="col-md-6"),
@@ -239,7 +245,6 @@ class ProfileForm(forms.ModelForm):
                          Column("spare_email", css_class="col-md-6")),
                      Row(Column("language", css_class="col-md-6")),
                      "login_notifications"),
-            Submit("submit", _("Accept")),
         )
 
     def clean_first_name(self):

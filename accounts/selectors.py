@@ -18,6 +18,7 @@ from accounts.models import (
     AuthenticatorApp,
     BackupCode,
     EmailChangeRequest,
+    SecurityEvent,
     SecurityKey,
     User,
     UserSession,
@@ -123,3 +124,12 @@ def sessions_active(*, user: User, current_session_key: str | None) -> list[Acti
 
 def security_keys(*, user: User) -> list[SecurityKey]:
     return list(SecurityKey.objects.filter(user=user).defer("public_key"))
+
+
+RECENT_LOGINS = 3
+
+
+def recent_logins(*, user: User) -> list[SecurityEvent]:
+    """The customer's last successful logins from the security log, newest first."""
+    return list(user.security_events.filter(action=SecurityEvent.Action.LOGIN)
+                .order_by("-created_at", "-pk")[:RECENT_LOGINS])

@@ -20,10 +20,10 @@ from portal.admin import PortalModelAdmin
 
 @admin.register(Product)
 class ProductAdmin(PortalModelAdmin):
-    list_display = ("name", "code", "kind", "price_monthly", "price_yearly", "tax_rate",
-                    "is_active", "position")
+    list_display = ("name", "name_es", "name_fr", "code", "kind", "price_monthly", "price_yearly",
+                    "tax_rate", "is_active", "position")
     list_filter = ("kind", "is_active")
-    search_fields = ("name", "code")
+    search_fields = ("name", "name_es", "name_fr", "code")
     list_editable = ("is_active", "position")
 
 

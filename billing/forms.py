@@ -4,10 +4,11 @@ from decimal import Decimal, InvalidOperation
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
-from django.utils.formats import localize
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from billing.models import ContactRole, Period, Product
+from portal.formats import format_money
 from portal.text import no_control_characters
 
 DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -31,10 +32,10 @@ class ProductChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, product):
         prices = []
         if product.price_monthly is not None:
-            prices.append(_("%(price)s €/month") % {"price": localize(product.price_monthly)})
+            prices.append(_("%(price)s a month") % {"price": format_money(product.price_monthly)})
         if product.price_yearly is not None:
-            prices.append(_("%(price)s €/year") % {"price": localize(product.price_yearly)})
-        return f"{product.name} ({', '.join(str(p) for p in prices)})"
+            prices.append(_("%(price)s a year") % {"price": format_money(product.price_yearly)})
+        return f"{product.localised_name} ({', '.join(str(p) for p in prices)})"
 
 
 class OrderForm(forms.Form):
@@ -57,6 +58,7 @@ class OrderForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_id = "order-form"
+        self.helper.attrs = {"novalidate": ""}  # the app's messages, not the browser's
         self.helper.add_input(Submit("review", _("Continue")))
 
     def clean_quoted_total(self):
@@ -73,7 +75,7 @@ class OrderForm(forms.Form):
         product, period = data.get("product"), data.get("period")
         if product and period and product.price_for(period) is None:
             self.add_error("period", _("%(product)s is not sold for this period.")
-                           % {"product": product.name})
+                           % {"product": product.localised_name})
         name = data.get("service_name")
         if product and name:
             if product.kind == Product.Kind.DOMAIN:
@@ -90,8 +92,10 @@ class OrderForm(forms.Form):
 
 
 class AutoRenewForm(forms.Form):
-    auto_renew = forms.TypedChoiceField(choices=(("on", _("On")), ("off", _("Off"))),
-                                        coerce=lambda value: value == "on")
+    auto_renew = forms.TypedChoiceField(
+        choices=(("on", pgettext_lazy("automatic renewal", "On")),
+                 ("off", pgettext_lazy("automatic renewal", "Off"))),
+        coerce=lambda value: value == "on")
 
 
 class InvoiceFilterForm(forms.Form):

@@ -3,11 +3,13 @@ do no query."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import TypeVar
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 
 from accounts.models import User
 from billing.models import ContactChangeRequest, ContactRole, Invoice, Order, Service
@@ -134,3 +136,69 @@ def contacts_overview(*, user: User, page: str | int | None) -> ContactsOverview
                                  else change.target_accepted_at)
     return ContactsOverview(owned=_loaded(Paginator(owned, PAGE_SIZE).get_page(page)), held=held,
                             sent=sent, received=received)
+
+
+DASHBOARD_ROWS = 5
+# A service expiring within this many days is flagged on the dashboard.
+EXPIRING_SOON_DAYS = 30
+
+
+@dataclass(frozen=True)
+class BillingSummary:
+    """What the dashboard shows of billing: a few rows of each list and the totals."""
+    services: list[Service]  # expiring soonest first (`expiring_soon` set on each)
+    services_count: int
+    unpaid: list[Invoice]  # oldest due first
+    unpaid_count: int
+    amount_due: Decimal
+    pending_orders: list[Order]  # orders whose invoice is not paid yet, newest first
+    pending_orders_count: int
+
+
+def invoice_amount_due(invoice: Invoice) -> Decimal:
+    """What remains to pay on one invoice: its `amount_due` where the model has one (part
+    payments, credit notes), else its total. The one place to change when payments do."""
+    due = getattr(invoice, "amount_due", None)
+    return invoice.total if due is None else due
+
+
+def amount_due(*, user: User) -> Decimal:
+    """The sum the customer still owes on their issued, unpaid invoices, in one query:
+    the invoices' `amount_due` column where the model has one, else their totals."""
+    names = {field.name for field in Invoice._meta.get_fields()}
+    column = "amount_due" if "amount_due" in names else "total"
+    unpaid = _issued(user).filter(paid_at__isnull=True)
+    return unpaid.aggregate(due=Sum(column))["due"] or Decimal("0.00")
+
+
+def _with_amount_due(invoices: QuerySet) -> list[Invoice]:
+    rows = list(invoices)
+    for invoice in rows:
+        invoice.left_to_pay = invoice_amount_due(invoice)
+    return rows
+
+
+def billing_summary(*, user: User, now: datetime) -> BillingSummary:
+    """The dashboard's billing rows: the customer's own services (active or awaiting
+    payment, expiring soonest first, those without an end date last), the unpaid issued
+    invoices with the amount due, and the orders not paid yet. Seven queries whatever
+    the number of rows behind them: each list is cut to DASHBOARD_ROWS and counted."""
+    services = (Service.objects.filter(customer=user, status__in=[Service.Status.ACTIVE,
+                                                                 Service.Status.PENDING])
+                .select_related("product")
+                .order_by(F("expires_at").asc(nulls_last=True), "-created_at", "-pk"))
+    soon = now + timedelta(days=EXPIRING_SOON_DAYS)
+    service_rows = list(services[:DASHBOARD_ROWS])
+    for service in service_rows:
+        service.expiring_soon = bool(service.expires_at and service.expires_at <= soon)
+    unpaid = _issued(user).filter(paid_at__isnull=True)
+    orders = (Order.objects.filter(customer=user, invoice__paid_at__isnull=True,
+                                   invoice__status=Invoice.Status.ISSUED)
+              .select_related("invoice").prefetch_related("lines__product", "lines__service")
+              .order_by("-created_at", "-pk"))
+    return BillingSummary(
+        services=service_rows, services_count=services.count(),
+        unpaid=_with_amount_due(unpaid.order_by("due_at", "pk")[:DASHBOARD_ROWS]),
+        unpaid_count=unpaid.count(), amount_due=amount_due(user=user),
+        pending_orders=list(orders[:DASHBOARD_ROWS]), pending_orders_count=orders.count(),
+    )

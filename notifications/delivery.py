@@ -14,11 +14,13 @@ import logging
 import smtplib
 import time
 from datetime import datetime, timedelta
+from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 
 from notifications.models import OutboundEmail
 from notifications.rendering import email_render_stored
@@ -28,6 +30,8 @@ from portal.queueing import task_send
 log = logging.getLogger(__name__)
 
 DELIVER_TASK = "notifications.tasks.deliver_email_task"
+# The display name of the default DEFAULT_FROM_EMAIL, marked for the catalogues.
+DEFAULT_SENDER_NAME = gettext_noop("Customer portal")
 DELIVER_MANY_TASK = "notifications.tasks.deliver_emails_task"
 
 MAX_ATTEMPTS = 8
@@ -137,6 +141,17 @@ def mail_connection_close() -> None:
             log.debug("Closing the mail connection failed", exc_info=True)
 
 
+def sender_address(language: str) -> str:
+    """DEFAULT_FROM_EMAIL with its display name in the recipient's `language`: the
+    default name is a msgid ("Customer portal" reads «Portal de clientes» in Spanish); a
+    name set in the environment that the catalogue does not know goes out as written."""
+    name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    if not name or not address:
+        return settings.DEFAULT_FROM_EMAIL
+    with translation.override(language):
+        return formataddr((gettext(name), address))
+
+
 def _message(email: OutboundEmail) -> EmailMultiAlternatives:
     """The message as it goes out: the stored bodies, with the secrets put back in
     place of their markers (in memory only)."""
@@ -147,6 +162,7 @@ def _message(email: OutboundEmail) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
         subject=email.subject,
         body=text,
+        from_email=sender_address(email.language),
         to=[email.to_address],
         headers={"Message-ID": email.message_id},
     )

@@ -39,8 +39,10 @@ def email_render(*, template: str, context: dict[str, Any], language: str) -> Em
     with translation.override(language), timezone.override(datetime.timezone.utc):
         subject = _render(template, ".subject.txt", context, text=True)
         text = _render(template, ".txt", context, text=True)
-        html = _render(template, ".html", context, text=False)
-    return EmailParts(" ".join(subject.split()), text, html)
+        subject = " ".join(subject.split())
+        # The subject is the HTML part's <title> unless the template names another.
+        html = _render(template, ".html", {**context, "subject": subject}, text=False)
+    return EmailParts(subject, text, html)
 
 
 def email_subject(email: OutboundEmail) -> str:

@@ -148,6 +148,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
             ],
+            "libraries": {"formats": "portal.formats"},
         },
     },
     {
@@ -156,7 +157,7 @@ TEMPLATES = [
         "NAME": "text",
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
-        "OPTIONS": {"autoescape": False},
+        "OPTIONS": {"autoescape": False, "libraries": {"formats": "portal.formats"}},
     },
 ]
 

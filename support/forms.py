@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import NormalisedEmailField
 from billing.models import Invoice, Service
+from portal.formats import format_money
 from portal.text import no_control_characters
 from support.attachments import (
     MAX_FILES,
@@ -53,12 +54,12 @@ class AttachmentsField(forms.FileField):
 
 class ServiceChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, service):
-        return f"{service.name} ({service.product.name})"
+        return f"{service.name} ({service.product.localised_name})"
 
 
 class InvoiceChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, invoice):
-        return f"{invoice.number} – {invoice.total} {invoice.currency}"
+        return f"{invoice.number} – {format_money(invoice.total, invoice.currency)}"
 
 
 class RequestForm(forms.Form):

@@ -20,7 +20,7 @@ def profile_data(customer, **overrides):
 
 def test_my_account_shows_the_data_with_a_modify_button(customer_client, customer):
     page = customer_client.get("/account/profile/").content.decode()
-    assert customer.nic_handle in page and "Calle Mayor" in page and "+34912345678" in page
+    assert customer.nic_handle in page and "Calle Mayor" in page and "+34 912 34 56 78" in page
     assert 'href="/account/profile/edit/"' in page and "Modify" in page
 
 
@@ -69,7 +69,7 @@ def test_the_nic_handle_and_primary_email_cannot_be_edited(customer_client, cust
     ("overrides", "message"),
     [
         ({"spare_email": "DANIEL@example.org"}, "The spare address must differ"),
-        ({"phone": "call me"}, "international format"),
+        ({"phone": "call me"}, "not valid in international format"),
         ({"first_name": ""}, "This field is required."),
         ({"legal_form": "association", "organisation": ""}, "Enter the name of your organisation."),
         ({"language": "xx"}, "Select a valid choice."),

@@ -157,7 +157,7 @@ def test_the_spare_address_must_differ_from_the_main_one(
         ({"password2": "something-else-42"}, "The two passwords do not match."),
         ({"password1": "short", "password2": "short"}, "This password is too short."),
         ({"password1": "password123", "password2": "password123"}, "too common"),
-        ({"phone": "12"}, "international format"),
+        ({"phone": "12"}, "not valid in international format"),
         ({"legal_form": "corporation", "organisation": ""}, "Enter the name of your organisation."),
         ({"legal_form": "kingdom"}, "Select a valid choice."),
         ({"country": "XX"}, "Select a valid choice."),

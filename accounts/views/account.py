@@ -4,6 +4,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -11,9 +12,11 @@ from django.views.decorators.http import require_POST
 from accounts import selectors, services
 from accounts.forms import (
     ProfileForm,
+    SUGGESTED_COUNTRY,
     SignupForm,
 )
 from accounts.models import User
+from billing import selectors as billing_selectors
 from portal.errors import DomainError, form_add_domain_error
 
 
@@ -23,7 +26,9 @@ def signup(request):
     is logged in here; the confirmation link leads to the NIC handle and the login."""
     if request.user.is_authenticated:
         return redirect("accounts:dashboard")
-    form = SignupForm(request.POST or None, initial={"language": get_language() or "en"})
+    language = get_language() or "en"
+    form = SignupForm(request.POST or None, initial={
+        "language": language, "country": SUGGESTED_COUNTRY.get(language.split("-")[0], "")})
     if request.method == "POST":
         try:
             services.signup_rate_limit(request=request)
@@ -65,8 +70,14 @@ def resend_confirmation(request):
 
 @login_required
 def dashboard(request):
-    return render(request, "accounts/dashboard.html",
-                  {"pending_change": selectors.email_change_pending(user=request.user)})
+    """What needs the customer: services expiring soon, what is left to pay, orders not
+    paid yet, a pending email change and the last logins, each with its action. A fixed
+    number of queries whatever the rows behind them (billing.selectors.billing_summary)."""
+    return render(request, "accounts/dashboard.html", {
+        "pending_change": selectors.email_change_pending(user=request.user),
+        "billing": billing_selectors.billing_summary(user=request.user, now=timezone.now()),
+        "recent_logins": selectors.recent_logins(user=request.user),
+    })
 
 
 @login_required
@@ -81,9 +92,13 @@ def profile_edit(request):
     form = ProfileForm(request.POST or None, instance=User.objects.get(pk=request.user.pk))
     if request.method == "POST" and form.is_valid():
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
-        if services.profile_update(user=request.user, changes=changes, request=request):
-            messages.success(request, _("Your information has been updated."))
-        else:
-            messages.info(request, _("Nothing was changed."))
+        updated = services.profile_update(user=request.user, changes=changes, request=request)
+        # The next page is in the account's language, which this change may have set:
+        # the message is written in it, not in the language of this request.
+        with translation.override(request.user.language):
+            if updated:
+                messages.success(request, _("Your information has been updated."))
+            else:
+                messages.info(request, _("Nothing was changed."))
         return redirect("accounts:profile")
     return render(request, "accounts/profile_edit.html", {"form": form})

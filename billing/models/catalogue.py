@@ -6,6 +6,7 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from portal.text import no_control_characters
@@ -15,6 +16,9 @@ class Period(models.TextChoices):
     MONTH = "month", _("1 month")
     YEAR = "year", _("1 year")
 
+
+# The languages a product name is stored in besides the default one (name_<code>).
+TRANSLATED_NAMES = ("es", "fr")
 
 PERIOD_MONTHS = {Period.MONTH: 1, Period.YEAR: 12}
 
@@ -31,7 +35,10 @@ class Product(models.Model):
         OTHER = "other", _("Other")
 
     code = models.SlugField(_("code"), max_length=50, unique=True)
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), max_length=100,
+                            help_text=_("In English: shown in any language without a name below."))
+    name_es = models.CharField(_("name in Spanish"), max_length=100, blank=True)
+    name_fr = models.CharField(_("name in French"), max_length=100, blank=True)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     description = models.CharField(_("description"), max_length=255, blank=True)
     domain_suffix = models.CharField(
@@ -76,7 +83,18 @@ class Product(models.Model):
         ]
 
     def __str__(self):
-        return self.name
+        return self.localised_name
+
+    @property
+    def localised_name(self):
+        """The name in the active language, else the default (English) name."""
+        return self.name_in(get_language())
+
+    def name_in(self, language: str | None) -> str:
+        """The name in `language`, else the default (English) name."""
+        code = (language or "").split("-")[0]
+        translated = getattr(self, f"name_{code}") if code in TRANSLATED_NAMES else ""
+        return translated or self.name
 
     def price_for(self, period):
         """The price excluding tax for one `period`, or None when it is not sold so."""

@@ -13,6 +13,10 @@ class Order(models.Model):
     customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                  related_name="orders", verbose_name=_("customer"))
     created_at = models.DateTimeField(_("date"))
+    # The number the customer reads ("#1" for their first order), counted per customer
+    # under a lock on the customer row (billing.services.orders.order_place). The URL
+    # keeps the primary key.
+    number = models.PositiveIntegerField(_("number"), editable=False)
     # Sent with the confirmation form: a second submit of the same form finds this
     # order instead of placing another one.
     token = models.UUIDField(_("form token"), default=uuid.uuid4, editable=False)
@@ -22,11 +26,12 @@ class Order(models.Model):
         verbose_name_plural = _("orders")
         constraints = [
             models.UniqueConstraint(fields=["customer", "token"], name="order_token_unique"),
+            models.UniqueConstraint(fields=["customer", "number"], name="order_number_unique"),
         ]
         indexes = [models.Index(fields=["customer", "-created_at"], name="order_customer_idx")]
 
     def __str__(self):
-        return f"#{self.pk}"
+        return f"#{self.number}"
 
 
 class OrderLine(models.Model):

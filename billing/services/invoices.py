@@ -79,7 +79,7 @@ def invoice_line_description(*, service: Service, period: str, start: datetime |
     billing contact), frozen on the invoice: one period of a new service, or a renewal
     from `start` to `end`."""
     with translation.override(service.billing_contact.language):
-        label = f"{service.product.name} – {service.name}"
+        label = f"{service.product.localised_name} – {service.name}"
         if start and end:
             return gettext("%(service)s, renewal from %(start)s to %(end)s") % {
                 "service": label, "start": date_format(start, "SHORT_DATE_FORMAT"),

@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -45,6 +46,15 @@ def order_quote(*, product: Product, period: str) -> InvoiceLine:
                        total_amount=total)
 
 
+def order_number_next(*, customer: User) -> int:
+    """The customer's next order number (1 for the first), under a lock on the customer
+    row held until the caller's transaction ends: two orders of one customer at once
+    take 1 and 2, never the same number (a unique constraint backs this)."""
+    User.objects.select_for_update().filter(pk=customer.pk).values_list("pk").get()
+    last = Order.objects.filter(customer=customer).aggregate(last=Max("number"))["last"]
+    return (last or 0) + 1
+
+
 def order_place(*, customer: User, product: Product, period: str, service_name: str,
                 quoted_total: Decimal | None, token: uuid.UUID | None = None,
                 now: datetime | None = None) -> Order:
@@ -64,6 +74,7 @@ def order_place(*, customer: User, product: Product, period: str, service_name: 
     try:
         with transaction.atomic():
             order = Order.objects.create(customer=customer, created_at=now,
+                                         number=order_number_next(customer=customer),
                                          **({"token": token} if token else {}))
             # The owner holds the three contact roles until a contact change moves one.
             service = Service.objects.create(customer=customer, product=product,

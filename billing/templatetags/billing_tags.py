@@ -4,11 +4,12 @@ from html import escape
 from django import template
 from django.urls import reverse
 from django.utils import dateformat, timezone
-from django.utils.formats import get_format, number_format
+from django.utils.formats import get_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from billing.models import Invoice
+from portal.formats import format_money
 
 register = template.Library()
 
@@ -42,7 +43,7 @@ def invoice_rows(invoices):
             f'<tr><td><a href="{page_url[0]}{number}{page_url[1]}" class="font-monospace">'
             f'{number}</a></td><td>{escape(local_date(invoice["issued_at"].astimezone(tz)))}'
             f'</td><td>{kinds[invoice["kind"]]}</td><td class="text-end text-nowrap">'
-            f'{escape(number_format(invoice["total"], 2))} {escape(invoice["currency"])}</td>'
+            f'{escape(format_money(invoice["total"], invoice["currency"]))}</td>'
             f'<td>{paid if invoice["paid_at"] else unpaid}</td><td class="text-end">'
             f'<a href="{pdf_url[0]}{number}{pdf_url[1]}">{pdf}</a></td></tr>'
         )

@@ -66,11 +66,11 @@ def test_a_payment_marked_in_admin_shows_on_the_customers_list(customer_client, 
 def test_the_cached_list_follows_the_customers_language(customer_client, customer):
     bulk_invoices(customer, 1)
     english = customer_client.get("/billing/invoices/").content.decode()
-    assert "12.00 EUR" in english and "Awaiting payment" in english
+    assert "€12.00" in english and "Awaiting payment" in english
     customer.language = "es"
     customer.save(update_fields=["language"])
     spanish = customer_client.get("/billing/invoices/").content.decode()
-    assert "12,00 EUR" in spanish and "Awaiting payment" not in spanish
+    assert "12,00\xa0€" in spanish and "Awaiting payment" not in spanish
 
 
 def test_another_customer_never_gets_a_list_cached_for_someone_else(client, customer,

@@ -20,8 +20,8 @@ def test_it_needs_a_login(client):
 
 def test_it_lists_the_catalogue_with_prices(customer_client, customer):
     page = customer_client.get("/billing/orders/new/").content.decode()
-    for text in ("Domain name .com", "12.99 €/year", "Web hosting", "4.99 €/month",
-                 "49.90 €/year", "VPS", 'name="service_name"', customer.nic_handle):
+    for text in ("Domain name .com", "€12.99 a year", "Web hosting", "€4.99 a month",
+                 "€49.90 a year", "VPS", 'name="service_name"', customer.nic_handle):
         assert text in page
 
 
@@ -30,7 +30,7 @@ def test_choosing_shows_the_price_to_confirm_and_orders_nothing_yet(customer_cli
     page = response.content.decode()
     assert response.status_code == 200
     assert "Confirm your order" in page
-    assert "49.90 €" in page and "9.98 €" in page and "59.88 €" in page
+    assert "€49.90" in page and "€9.98" in page and "€59.88" in page
     assert 'name="token"' in page and 'name="confirm"' in page
     assert not Order.objects.exists()
 
@@ -72,7 +72,7 @@ def test_a_price_changed_since_the_review_is_shown_again_before_ordering(
     hosting.save()
     response = customer_client.post("/billing/orders/new/", choose(hosting, **confirmation(review)))
     page = response.content.decode()
-    assert "The price has changed" in page and "71.88 €" in page
+    assert "The price has changed" in page and "€71.88" in page
     assert not Order.objects.exists()
     customer_client.post("/billing/orders/new/", choose(hosting, **confirmation(response)))
     assert Order.objects.get(customer=customer).invoice.total == Decimal("71.88")

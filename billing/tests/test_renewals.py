@@ -59,7 +59,7 @@ def test_the_renewal_email_carries_the_nic_handle(customer, hosting, staff,
     assert customer.nic_handle in message.subject and "shop.example" in message.subject
     for body in (message.body, message.alternatives[0][0]):
         assert customer.nic_handle in body
-        assert invoice.number in body and "59.88 EUR" in body
+        assert invoice.number in body and "€59.88" in body
         assert "March 12, 2027" in body and "March 12, 2028" in body
         assert f"/billing/invoices/{invoice.number}/" in body
 
