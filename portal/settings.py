@@ -15,8 +15,24 @@ from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# The development configuration of this checkout: `make run` writes `.env` once (a
+# generated DJANGO_SECRET_KEY and DJANGO_DEBUG=1, see tools/dev_env.py), and every
+# process reads it here, so `manage.py <anything>` by hand sees what `make run` serves.
+# A real environment variable wins over the file. Production has no `.env` (or points
+# PORTAL_ENV_FILE at its own file); PORTAL_ENV_FILE="" reads none (the test settings).
+_env_file = os.environ.get("PORTAL_ENV_FILE")
+if _env_file is None:
+    _env_file = BASE_DIR / ".env"
+    if _env_file.is_file():
+        load_dotenv(_env_file, override=False)
+elif _env_file.strip():
+    if not Path(_env_file).is_file():
+        raise ImproperlyConfigured(f"PORTAL_ENV_FILE names no readable file: {_env_file!r}")
+    load_dotenv(_env_file, override=False)
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -75,7 +91,7 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
             "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off "
-            "(set DJANGO_DEBUG=1 for local development)."
+            "(for local development, `make run` writes both into .env)."
         )
     SECRET_KEY = "insecure-development-key-only-used-with-DJANGO_DEBUG"
 
