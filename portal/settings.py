@@ -114,6 +114,9 @@ SELLER_VAT_NUMBER = envstr("SELLER_VAT_NUMBER", "FR00123456789")
 
 INSTALLED_APPS = [
     "portal.apps.PortalAdminConfig",
+    # Before django.contrib.auth: its createsuperuser command (a NIC handle drawn and
+    # printed) replaces auth's, which would ask for the handle.
+    "accounts",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -127,7 +130,6 @@ INSTALLED_APPS = [
     "csp",
     "django_otp",
     "django_otp.plugins.otp_totp",
-    "accounts",
     "billing",
     "support",
     "notifications",
