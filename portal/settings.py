@@ -401,6 +401,9 @@ CELERY_DB_REUSE_MAX = envint("CELERY_DB_REUSE_MAX", 1000, minimum=0)
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"
+# Beat's state in this checkout's var/ (the Procfile adds its pid file there, so a second
+# beat started from the same var/ refuses to run).
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "requeue-password-resets": {
         "task": "accounts.tasks.requeue_password_resets_task",
