@@ -295,6 +295,35 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(envstr("PORTAL_MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
+# Files customers need (invoice PDFs, support attachments) are read and written through
+# Django's storage API only (the default storage), never by path, so they can live where
+# every web and worker machine reaches them. Embedded default: files under MEDIA_ROOT.
+# With AWS_STORAGE_BUCKET_NAME: a private S3-compatible bucket through django-storages
+# (credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the machine's role, as
+# boto3 finds them). Never serve the bucket or MEDIA_ROOT directly: downloads go through
+# the views that check who asks.
+S3_BUCKET = envstr("AWS_STORAGE_BUCKET_NAME", "")
+if S3_BUCKET:
+    _s3_endpoint = envstr("AWS_S3_ENDPOINT_URL", "")
+    if _s3_endpoint:
+        envurl("AWS_S3_ENDPOINT_URL", "", schemes={"http", "https"})
+    _s3_addressing = envstr("AWS_S3_ADDRESSING_STYLE", "") or None
+    if _s3_addressing not in (None, "auto", "path", "virtual"):
+        raise ImproperlyConfigured(
+            f"AWS_S3_ADDRESSING_STYLE must be auto, path or virtual, got {_s3_addressing!r}")
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "location": envstr("AWS_LOCATION", "").strip("/"),  # a key prefix in the bucket
+            "endpoint_url": _s3_endpoint or None,  # MinIO, Ceph, OVHcloud, Scaleway...
+            "region_name": envstr("AWS_S3_REGION_NAME", "") or None,
+            "addressing_style": _s3_addressing,
+            # A name in use gets another one, as on disk: never overwrite a stored file
+            # (billing.services.invoices keeps one PDF when two renders race).
+            "file_overwrite": False,
+        },
+    }
 
 # Request bodies. The largest form is a few kilobytes (a recovery message of 2,000
 # characters; an admin action on a page of 100 rows), so 256 KiB leaves room and a larger
