@@ -15,8 +15,24 @@ from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# The development configuration of this checkout: `make run` writes `.env` once (a
+# generated DJANGO_SECRET_KEY and DJANGO_DEBUG=1, see tools/dev_env.py), and every
+# process reads it here, so `manage.py <anything>` by hand sees what `make run` serves.
+# A real environment variable wins over the file. Production has no `.env` (or points
+# PORTAL_ENV_FILE at its own file); PORTAL_ENV_FILE="" reads none (the test settings).
+_env_file = os.environ.get("PORTAL_ENV_FILE")
+if _env_file is None:
+    _env_file = BASE_DIR / ".env"
+    if _env_file.is_file():
+        load_dotenv(_env_file, override=False)
+elif _env_file.strip():
+    if not Path(_env_file).is_file():
+        raise ImproperlyConfigured(f"PORTAL_ENV_FILE names no readable file: {_env_file!r}")
+    load_dotenv(_env_file, override=False)
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -75,7 +91,7 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
             "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off "
-            "(set DJANGO_DEBUG=1 for local development)."
+            "(for local development, `make run` writes both into .env)."
         )
     SECRET_KEY = "insecure-development-key-only-used-with-DJANGO_DEBUG"
 
@@ -98,6 +114,9 @@ SELLER_VAT_NUMBER = envstr("SELLER_VAT_NUMBER", "FR00123456789")
 
 INSTALLED_APPS = [
     "portal.apps.PortalAdminConfig",
+    # Before django.contrib.auth: its createsuperuser command (a NIC handle drawn and
+    # printed) replaces auth's, which would ask for the handle.
+    "accounts",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -110,7 +129,6 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_otp",
-    "accounts",
     "billing",
     "support",
     "notifications",
@@ -277,6 +295,35 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(envstr("PORTAL_MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
+# Files customers need (invoice PDFs, support attachments) are read and written through
+# Django's storage API only (the default storage), never by path, so they can live where
+# every web and worker machine reaches them. Embedded default: files under MEDIA_ROOT.
+# With AWS_STORAGE_BUCKET_NAME: a private S3-compatible bucket through django-storages
+# (credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the machine's role, as
+# boto3 finds them). Never serve the bucket or MEDIA_ROOT directly: downloads go through
+# the views that check who asks.
+S3_BUCKET = envstr("AWS_STORAGE_BUCKET_NAME", "")
+if S3_BUCKET:
+    _s3_endpoint = envstr("AWS_S3_ENDPOINT_URL", "")
+    if _s3_endpoint:
+        envurl("AWS_S3_ENDPOINT_URL", "", schemes={"http", "https"})
+    _s3_addressing = envstr("AWS_S3_ADDRESSING_STYLE", "") or None
+    if _s3_addressing not in (None, "auto", "path", "virtual"):
+        raise ImproperlyConfigured(
+            f"AWS_S3_ADDRESSING_STYLE must be auto, path or virtual, got {_s3_addressing!r}")
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "location": envstr("AWS_LOCATION", "").strip("/"),  # a key prefix in the bucket
+            "endpoint_url": _s3_endpoint or None,  # MinIO, Ceph, OVHcloud, Scaleway...
+            "region_name": envstr("AWS_S3_REGION_NAME", "") or None,
+            "addressing_style": _s3_addressing,
+            # A name in use gets another one, as on disk: never overwrite a stored file
+            # (billing.services.invoices keeps one PDF when two renders race).
+            "file_overwrite": False,
+        },
+    }
 
 # Request bodies. The largest form is a few kilobytes (a recovery message of 2,000
 # characters; an admin action on a page of 100 rows), so 256 KiB leaves room and a larger
@@ -383,6 +430,9 @@ CELERY_DB_REUSE_MAX = envint("CELERY_DB_REUSE_MAX", 1000, minimum=0)
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"
+# Beat's state in this checkout's var/ (the Procfile adds its pid file there, so a second
+# beat started from the same var/ refuses to run).
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "requeue-password-resets": {
         "task": "accounts.tasks.requeue_password_resets_task",

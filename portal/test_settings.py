@@ -3,6 +3,10 @@ and eager Celery. Service tests switch eagerness off themselves (see conftest.py
 
 import os
 
+# A developer's `.env` (written by `make run`: debug on, a key) is not read: the suite runs
+# on these settings and the real environment only (CI's DATABASE_URL and friends). Set in
+# os.environ, so the workers and servers that tests start ignore it too.
+os.environ["PORTAL_ENV_FILE"] = ""
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production")
 
 from portal.settings import *  # noqa: E402,F403

@@ -207,6 +207,7 @@ class CeleryWorker(Service):
             "EMAIL_HOST": "127.0.0.1",
             "EMAIL_PORT": str(smtp_port),
             "PORTAL_VAR_DIR": str(self.folder / "var"),
+            "PORTAL_ENV_FILE": "",  # a developer's .env (debug on) is not this worker's
             "PORTAL_BASE_URL": settings.PORTAL_BASE_URL,
             "CACHE_URL": "locmem://",
             "PYTHONPATH": str(ROOT),

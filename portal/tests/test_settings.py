@@ -12,6 +12,7 @@ def load_settings(**env):
     """Import portal.settings in a fresh interpreter with exactly these variables."""
     clean = {k: v for k, v in os.environ.items()
              if not k.startswith(("DJANGO_", "DATABASE_", "EMAIL_", "CELERY_", "NIC_", "PORTAL_"))}
+    clean["PORTAL_ENV_FILE"] = ""  # a developer's .env is not what these tests are about
     clean.update(env)
     return subprocess.run(
         [sys.executable, "-c", "import portal.settings as s; print(s.NIC_SUFFIX, s.DEBUG)"],
@@ -92,6 +93,7 @@ def test_code_only_commands_run_without_any_configuration(tmp_path):
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("DJANGO_", "DATABASE_", "PORTAL_"))}
     env["PORTAL_VAR_DIR"] = str(tmp_path)  # where the development SQLite file would go
+    env["PORTAL_ENV_FILE"] = ""  # a bare checkout: no .env
 
     def manage(*args):
         return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
