@@ -104,7 +104,8 @@ def order_new(request):
             return redirect("billing:order", pk=order.pk)
     return render(request, "billing/order_confirm.html", {
         "form": form, "data": data, "token": data["token"] or uuid.uuid4(),
-        "quote": order_quote(product=data["product"], period=data["period"])})
+        "quote": order_quote(product=data["product"], period=data["period"],
+                             customer=request.user)})
 
 
 @login_required

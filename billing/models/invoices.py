@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from billing.models.catalogue import Period, Product, Service
 from billing.models.orders import Order
 from billing.money import CURRENCY
+from billing.vat import Reason
 
 NUMBER_PREFIX = "FR"
 
@@ -80,6 +81,14 @@ class Invoice(models.Model):
     paid_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                 null=True, blank=True, related_name="+",
                                 verbose_name=_("marked paid by"))
+    # Reminders and suspension of an unpaid invoice (billing.services.dunning): each step
+    # is claimed by setting its time, so it happens once.
+    first_reminder_at = models.DateTimeField(_("first reminder sent"), null=True, blank=True,
+                                             editable=False)
+    second_reminder_at = models.DateTimeField(_("second reminder sent"), null=True, blank=True,
+                                              editable=False)
+    suspended_at = models.DateTimeField(_("services suspended"), null=True, blank=True,
+                                        editable=False)
 
     class Meta:
         verbose_name = _("invoice")
@@ -97,6 +106,9 @@ class Invoice(models.Model):
             # Covers the invoice list: per-year counts and pages without reading rows.
             models.Index(fields=["customer", "status", "-year", "-sequence"],
                          name="invoice_customer_idx"),
+            # The reminder job's work: issued, unpaid invoices by due date.
+            models.Index(fields=["due_at"], condition=Q(status="issued", paid_at__isnull=True),
+                         name="invoice_unpaid_due_idx"),
         ]
 
     def __str__(self):
@@ -109,6 +121,16 @@ class Invoice(models.Model):
     @property
     def is_paid(self):
         return self.paid_at is not None
+
+    @property
+    def amount_due(self) -> Decimal:
+        # Minimal stand-in, REPLACED AT MERGE by feat-moneyin's amount_due (total minus
+        # payments and credit notes).
+        return Decimal("0.00") if self.is_paid else self.total
+
+    def is_overdue(self, now) -> bool:
+        return (self.is_issued and not self.is_paid and self.due_at is not None
+                and self.due_at < now)
 
     def ensure_draft(self):
         if self.is_issued:
@@ -143,6 +165,10 @@ class InvoiceLine(models.Model):
     quantity = models.PositiveIntegerField(_("quantity"), default=1)
     unit_price = models.DecimalField(_("unit price (excl. tax)"), max_digits=10, decimal_places=2)
     tax_rate = models.DecimalField(_("tax rate (%)"), max_digits=5, decimal_places=2)
+    # Why this rate (billing.vat), decided when the line was written: never recomputed.
+    tax_reason = models.CharField(_("VAT reason"), max_length=16, choices=Reason.choices,
+                                  default=Reason.STANDARD)
+    tax_country = models.CharField(_("VAT country"), max_length=2, blank=True)
     net_amount = models.DecimalField(_("amount excl. tax"), max_digits=12, decimal_places=2)
     tax_amount = models.DecimalField(_("tax"), max_digits=12, decimal_places=2)
     total_amount = models.DecimalField(_("amount incl. tax"), max_digits=12, decimal_places=2)

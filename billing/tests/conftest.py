@@ -54,7 +54,7 @@ def staff(db):
 
 def place_order(customer, product, period="year", name="example.com", now=NOW):
     """An order confirmed at the price shown, as the order form places it."""
-    quote = order_quote(product=product, period=period)
+    quote = order_quote(product=product, period=period, customer=customer)
     order = order_place(customer=customer, product=product, period=period,
                         service_name=name, quoted_total=quote.total_amount, now=now)
     return order, order.invoice, order.lines.get().service

@@ -33,7 +33,7 @@ def test_it_shows_the_invoice_with_the_nic_handle_in_the_top_right_block(custome
     with open(finders.find("css/invoice.css")) as stylesheet:  # shared with the PDF
         assert ".invoice-doc .inv-customer { text-align: right; }" in stylesheet.read()
     assert "Web hosting – example.com, 1 year" in page
-    assert "Tax 20 % on 49.90" in page and "9.98 EUR" in page and "59.88 EUR" in page
+    assert "Tax 21 % on 49.90" in page and "10.48 EUR" in page and "60.38 EUR" in page
     assert "Awaiting payment" in page
     assert f'href="/billing/invoices/{invoice.number}/pdf/"' in page
 

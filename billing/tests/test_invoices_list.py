@@ -23,7 +23,7 @@ def test_it_lists_only_the_customers_invoices_newest_first(customer_client, cust
     assert [i["number"] for i in response.context["page"]] == [newer.number, mine.number]
     assert mine.number in page and newer.number in page
     assert theirs.number not in page
-    assert "59.88 EUR" in page and "Awaiting payment" in page
+    assert "60.38 EUR" in page and "Awaiting payment" in page
     assert f"/billing/invoices/{mine.number}/pdf/" in page
 
 
