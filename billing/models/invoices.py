@@ -1,6 +1,8 @@
 """Invoices: an issued invoice is a legal document; its number, customer and seller details,
 lines and amounts never change afterwards (the payment record beside them does)."""
 
+from datetime import datetime
+from datetime import timezone as dt_timezone
 from decimal import Decimal
 
 from django.conf import settings
@@ -14,6 +16,12 @@ from billing.money import CURRENCY
 from billing.vat import Reason
 
 NUMBER_PREFIX = "FR"
+
+
+def overdue_since(now: datetime) -> datetime:
+    """Invoices due before this time are overdue at `now`: the due date is a day (the
+    invoice prints it so), so an invoice is overdue from the start of the next day (UTC)."""
+    return now.astimezone(dt_timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 class InvoiceSequence(models.Model):
@@ -65,6 +73,7 @@ class Invoice(models.Model):
     customer_name = models.CharField(_("customer name"), max_length=201, blank=True)
     customer_organisation = models.CharField(_("organisation"), max_length=200, blank=True)
     customer_address = models.TextField(_("customer address"), blank=True)
+    customer_vat_number = models.CharField(_("customer VAT number"), max_length=20, blank=True)
     seller_name = models.CharField(_("seller"), max_length=200, blank=True)
     seller_address = models.TextField(_("seller address"), blank=True)
     seller_vat_number = models.CharField(_("seller VAT number"), max_length=40, blank=True)
@@ -128,9 +137,9 @@ class Invoice(models.Model):
         # payments and credit notes).
         return Decimal("0.00") if self.is_paid else self.total
 
-    def is_overdue(self, now) -> bool:
+    def is_overdue(self, now: datetime) -> bool:
         return (self.is_issued and not self.is_paid and self.due_at is not None
-                and self.due_at < now)
+                and self.due_at < overdue_since(now))
 
     def ensure_draft(self):
         if self.is_issued:
@@ -138,6 +147,18 @@ class Invoice(models.Model):
 
     def pdf_name(self):
         return f"invoices/{self.year}/{self.number}.pdf"
+
+    def vat_reasons(self) -> set[str]:
+        """The VAT reasons (billing.vat.Reason) of the lines already fetched."""
+        return {line.tax_reason for line in self.lines.all()}
+
+    @property
+    def is_reverse_charge(self) -> bool:
+        return Reason.REVERSE_CHARGE in self.vat_reasons()
+
+    @property
+    def is_outside_eu_vat(self) -> bool:
+        return Reason.OUTSIDE_EU in self.vat_reasons()
 
     def tax_breakdown(self):
         """[(rate, net, tax)] over the lines, one entry per tax rate, from the lines

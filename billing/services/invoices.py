@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from accounts.models import SecurityEvent, User
@@ -30,6 +31,7 @@ from billing.models import (
     period_end,
 )
 from billing.money import line_amounts, money
+from billing.services.bank_transfer import epc_qr_svg, transfer_instructions
 from billing.vat import Reason, Treatment, vat_for
 from notifications.services import email_queue
 from portal.queueing import task_send_on_commit
@@ -127,6 +129,7 @@ def invoice_issue(*, invoice: Invoice, now: datetime) -> Invoice:
         locked.customer_name = customer.get_full_name()
         locked.customer_organisation = customer.organisation
         locked.customer_address = _postal_address(customer)
+        locked.customer_vat_number = customer.vat_number if customer.is_business else ""
         locked.seller_name = settings.SELLER_NAME
         locked.seller_address = settings.SELLER_ADDRESS
         locked.seller_vat_number = settings.SELLER_VAT_NUMBER
@@ -153,12 +156,17 @@ def _postal_address(customer: User) -> str:
 
 def invoice_render_pdf(*, invoice: Invoice) -> bytes:
     """The PDF of an issued invoice, from the same template and stylesheet as its HTML
-    page (the stylesheets are read from the static files' source, not fetched)."""
+    page (the stylesheets are read from the static files' source, not fetched). While
+    something is due it carries how to pay, with the EPC QR code drawn inline."""
     from django.contrib.staticfiles import finders
     from weasyprint import CSS, HTML
 
+    transfer = transfer_instructions(invoice=invoice)
+    # segno's own SVG, drawn from settings and the invoice's number: nothing typed by anyone.
+    qr_svg = mark_safe(epc_qr_svg(instructions=transfer)) if transfer else ""
     with translation.override(invoice.customer.language):
-        html = render_to_string("billing/invoice_print.html", {"invoice": invoice})
+        html = render_to_string("billing/invoice_print.html", {
+            "invoice": invoice, "transfer": transfer, "qr_svg": qr_svg})
     stylesheets = [CSS(filename=finders.find(name), url_fetcher=_no_fetch)
                    for name in INVOICE_PDF_STYLESHEETS]
     return HTML(string=html, url_fetcher=_no_fetch).write_pdf(stylesheets=stylesheets)

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.formats import get_format, number_format
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
 from billing.models import Invoice
 
@@ -29,21 +29,39 @@ def invoice_rows(invoices):
     the page. Every value from the database is escaped."""
     page_url = _around_number("billing:invoice")
     pdf_url = _around_number("billing:invoice-pdf")
+    pay_url = _around_number("billing:invoice-pay")
     local_date = _date_formatter(get_format("SHORT_DATE_FORMAT"))
     tz = timezone.get_current_timezone()
     kinds = {kind: escape(str(label)) for kind, label in Invoice.Kind.choices}
     paid = f'<span class="badge text-bg-success">{escape(gettext("Paid"))}</span>'
     unpaid = f'<span class="badge text-bg-warning">{escape(gettext("Awaiting payment"))}</span>'
+    overdue = (f'<span class="badge text-bg-danger invoice-overdue">'
+               f'{escape(pgettext("invoice", "Overdue"))}</span>')
     pdf = escape(gettext("PDF"))
+    pay = escape(gettext("Pay"))
     rows = []
     for invoice in invoices:
         number = escape(invoice["number"])
+        currency = escape(invoice["currency"])
+        due = invoice["due_at"]
+        if invoice["paid_at"]:
+            status = paid
+        else:
+            status = overdue if invoice["overdue"] else unpaid
+        action = (f'<a class="btn btn-sm btn-primary invoice-pay" '
+                  f'href="{pay_url[0]}{number}{pay_url[1]}">{pay}</a> '
+                  if invoice["amount_due"] > 0 else "")
+        row_class = ' class="table-danger"' if invoice["overdue"] else ""
         rows.append(
-            f'<tr><td><a href="{page_url[0]}{number}{page_url[1]}" class="font-monospace">'
+            f'<tr{row_class}>'
+            f'<td><a href="{page_url[0]}{number}{page_url[1]}" class="font-monospace">'
             f'{number}</a></td><td>{escape(local_date(invoice["issued_at"].astimezone(tz)))}'
-            f'</td><td>{kinds[invoice["kind"]]}</td><td class="text-end text-nowrap">'
-            f'{escape(number_format(invoice["total"], 2))} {escape(invoice["currency"])}</td>'
-            f'<td>{paid if invoice["paid_at"] else unpaid}</td><td class="text-end">'
+            f'</td><td>{escape(local_date(due.astimezone(tz))) if due else ""}</td>'
+            f'<td>{kinds[invoice["kind"]]}</td><td class="text-end text-nowrap">'
+            f'{escape(number_format(invoice["total"], 2))} {currency}</td>'
+            f'<td class="text-end text-nowrap invoice-amount-due">'
+            f'{escape(number_format(invoice["amount_due"], 2))} {currency}</td>'
+            f'<td>{status}</td><td class="text-end text-nowrap">{action}'
             f'<a href="{pdf_url[0]}{number}{pdf_url[1]}">{pdf}</a></td></tr>'
         )
     return mark_safe("\n".join(rows))
