@@ -20,6 +20,7 @@ from billing.models import (
     Service,
 )
 from billing.money import line_amounts, money
+from billing.services.bank_transfer import transfer_instructions
 from billing.services.invoices import (
     customer_vat,
     invoice_create,
@@ -88,7 +89,9 @@ def order_place(*, customer: User, product: Product, period: str, service_name: 
             email_queue(
                 template="order_confirmed", to=customer.email, user=customer,
                 context={"order": order, "invoice": invoice, "service": service,
-                         "invoice_path": reverse("billing:invoice", args=[invoice.number])},
+                         "invoice_path": reverse("billing:invoice", args=[invoice.number]),
+                         "transfer": transfer_instructions(invoice=invoice),
+                         "pay_path": reverse("billing:invoice-pay", args=[invoice.number])},
             )
     except IntegrityError:
         existing = Order.objects.filter(customer=customer, token=token).first() if token else None

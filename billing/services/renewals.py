@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 
 from billing.models import Invoice, InvoiceLine, Service, period_end
+from billing.services.bank_transfer import transfer_instructions
 from billing.services.invoices import (
     customer_vat,
     invoice_create,
@@ -128,6 +129,8 @@ def _renewal_invoice(*, service: Service, now: datetime) -> Invoice:
     email_queue(
         template="renewal_invoice", to=customer.email, user=customer,
         context={"invoice": invoice, "service": service, "period_end": end,
-                 "invoice_path": reverse("billing:invoice", args=[invoice.number])},
+                 "invoice_path": reverse("billing:invoice", args=[invoice.number]),
+                 "transfer": transfer_instructions(invoice=invoice),
+                 "pay_path": reverse("billing:invoice-pay", args=[invoice.number])},
     )
     return invoice
