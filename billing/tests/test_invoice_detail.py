@@ -1,12 +1,22 @@
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.contrib.staticfiles import finders
 
 from billing.models import Invoice
 from billing.services.invoices import invoice_mark_paid
 
-from .conftest import place_order
+from .conftest import NOW, place_order
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def before_the_due_dates():
+    """Orders are placed at NOW; the pages are seen the next day, before they fall due."""
+    with time_machine.travel(NOW + timedelta(days=1)):
+        yield
 
 
 @pytest.fixture
