@@ -429,6 +429,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.expire_services_task",
         "schedule": crontab(hour=3, minute=30),
     },
+    # Unpaid invoices: reminders at due + 3 and + 10 days, suspension at + 15.
+    "billing-dun-unpaid-invoices": {
+        "task": "billing.tasks.dun_unpaid_invoices_task",
+        "schedule": crontab(minute=45),
+    },
     "billing-expire-contact-changes": {
         "task": "billing.tasks.expire_contact_changes_task",
         "schedule": 300.0,

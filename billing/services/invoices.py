@@ -201,7 +201,9 @@ def invoice_mark_paid(*, invoice: Invoice, staff_user: User,
                       now: datetime | None = None) -> bool:
     """1. Claim the payment: only an issued, unpaid invoice changes (run twice: once).
     2. Deliver each service it bills: a new one starts now, a renewal extends the
-       expiry to the end of the renewed period.
+       expiry to the end of the renewed period; either becomes active, which is also
+       what reactivates a service suspended for this unpaid invoice
+       (billing.services.dunning). Payments recorded any other way must come here.
     3. Log it in the customer's security log and email each service's technical contact.
     Returns False when the invoice was already paid."""
     now = now or timezone.now()
