@@ -12,6 +12,7 @@ The rates are the one place to update when a country changes its rate: check the
 against the European Commission's "VAT rates" list (taxation-customs.ec.europa.eu) and
 change RATES_CHECKED with them."""
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -64,8 +65,8 @@ def vat_number_clean(number: str, country: str) -> str:
     if country not in EU_COUNTRIES:
         raise ValueError(_("A VAT number is only taken for a country of the European Union."))
     prefix = VAT_PREFIXES.get(country, country)
-    compact = eu_vat.compact(number or "")
-    if compact[:2].isdigit() or not compact[:2].isalpha():
+    compact = re.sub(r"[\s.\-/]", "", number or "").upper()
+    if not compact[:2].isalpha():
         compact = prefix + compact
     if compact[:2] != prefix:
         raise ValueError(_("This VAT number is not one of the country chosen in your "
