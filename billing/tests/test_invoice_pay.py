@@ -14,6 +14,7 @@ from segno.helpers import _make_epc_qr_data, make_epc_qr
 from billing.models import Invoice
 from billing.references import formatted, reference_for
 from billing.services.invoices import invoice_mark_paid, invoice_render_pdf
+from billing.services.renewals import renewals_issue_due
 from notifications.models import OutboundEmail
 
 from .conftest import NOW, place_order
@@ -131,3 +132,15 @@ def test_the_order_confirmation_email_says_how_to_pay(customer, invoice):
         assert "DE89 3704 0044 0532 0130 00" in body and BIC in body
         assert "60.38 EUR" in body and reference_of(invoice) in body
         assert f"/billing/invoices/{invoice.number}/pay/" in body
+
+
+def test_the_renewal_email_says_how_to_pay(customer, hosting, staff, invoice):
+    invoice_mark_paid(invoice=invoice, staff_user=staff, now=NOW)
+    service = invoice.lines.get().service
+    service.refresh_from_db()
+    [renewal] = renewals_issue_due(now=service.expires_at - timedelta(days=15))
+    email = OutboundEmail.objects.get(user=customer, kind="renewal_invoice")
+    for body in (email.body_text, email.body_html):
+        assert "DE89 3704 0044 0532 0130 00" in body and BIC in body
+        assert f"{renewal.total} EUR" in body and reference_of(renewal) in body
+        assert f"/billing/invoices/{renewal.number}/pay/" in body
