@@ -124,22 +124,23 @@ def invoices_list(request):
     })
 
 
-@login_required
-def invoice_detail(request, number):
+def _invoice_page(request, number, template):
     invoice = _invoice_for(request, number)
-    return render(request, "billing/invoice_detail.html", {
+    return render(request, template, {
         "invoice": invoice, "transfer": transfer_instructions(invoice=invoice),
         "overdue": invoice.is_overdue(timezone.now())})
+
+
+@login_required
+def invoice_detail(request, number):
+    return _invoice_page(request, number, "billing/invoice_detail.html")
 
 
 @login_required
 def invoice_pay(request, number):
     """How to pay: the seller's account, the amount due, the reference and the EPC QR
     code; a paid invoice says so."""
-    invoice = _invoice_for(request, number)
-    return render(request, "billing/invoice_pay.html", {
-        "invoice": invoice, "transfer": transfer_instructions(invoice=invoice),
-        "overdue": invoice.is_overdue(timezone.now())})
+    return _invoice_page(request, number, "billing/invoice_pay.html")
 
 
 @login_required

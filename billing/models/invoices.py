@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
 from billing.models.catalogue import Period, Product, Service
 from billing.models.orders import Order
@@ -207,3 +208,6 @@ class InvoiceLine(models.Model):
 
     def __str__(self):
         return self.description
+
+    def tax_country_name(self) -> str:
+        return str(countries.name(self.tax_country)) or self.tax_country

@@ -7,14 +7,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 
 from billing.services.invoices import invoice_mark_paid
-from conftest import CHROMIUM_ARGS, make_customer
+from conftest import make_customer
 
-from .conftest import catalogue_product, place_order
+from .conftest import catalogue_product, phone_page, place_order
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -36,14 +34,9 @@ def test_the_pay_pages_fit_a_390_pixel_screen(chromium_path, live_server, custom
                                  now=now - timedelta(days=1))
     customer.language = language
     customer.save(update_fields=["language"])
-    client = Client()
-    client.force_login(customer)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 390, "height": 844}, locale=language)
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
-                              "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
-        page = context.new_page()
+        page = phone_page(playwright, chromium_path=chromium_path, live_server=live_server,
+                          user=customer)
         errors, refused = [], []
         page.on("response", lambda r: errors.append(r.url) if r.status >= 400
                 and not r.url.endswith("/favicon.ico") else None)

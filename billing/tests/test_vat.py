@@ -132,3 +132,13 @@ def test_the_order_review_shows_the_customers_rate(customer_client, hosting):
         "product": hosting.pk, "period": "year", "service_name": "example.com",
     }).content.decode()
     assert "Tax (21 %)" in page and "60.38 €" in page
+    assert "Standard rate of your country (Spain)" in page
+
+
+def test_the_order_review_of_an_eu_business_says_reverse_charge(client, hosting):
+    company = business("billing@example.de", "DE", GERMAN_VAT)
+    client.force_login(company)
+    page = client.post("/billing/orders/new/", {
+        "product": hosting.pk, "period": "year", "service_name": "example.com",
+    }).content.decode()
+    assert "Tax (0 %)" in page and "49.90 €" in page and MENTION in page
