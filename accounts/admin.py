@@ -38,7 +38,8 @@ class UserAdmin(PortalModelAdmin):
     actions = ["send_password_reset"]
     fieldsets = (
         (None, {"fields": ("nic_handle", "email", "spare_email", "email_confirmed_at")}),
-        (_("Identity"), {"fields": ("first_name", "last_name", "legal_form", "organisation")}),
+        (_("Identity"), {"fields": ("first_name", "last_name", "legal_form", "organisation",
+                                    "vat_number")}),
         (_("Address"), {"fields": ("address", "city", "zip", "country", "phone")}),
         (_("Preferences"), {"fields": ("language", "login_notifications")}),
         (_("Access"), {"fields": (*ACCESS_FIELDS, "last_login", "date_joined")}),

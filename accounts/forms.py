@@ -12,6 +12,7 @@ from django_countries import countries
 
 from accounts.models import LegalForm, User
 from accounts.passwords import current_password_check
+from billing.vat import vat_number_clean
 from portal.text import no_control_characters, normalise_email
 
 
@@ -61,11 +62,40 @@ def clean_contact_fields(form, cleaned, *, primary_email):
     ).strip():
         form.add_error("organisation", forms.ValidationError(
             _("Enter the name of your organisation."), code="organisation_required"))
+    _clean_vat_number(form, cleaned)
     if "phone" in cleaned:
         try:
             cleaned["phone"] = normalise_phone(cleaned["phone"], cleaned.get("country"))
         except forms.ValidationError as error:
             form.add_error("phone", error)
+
+
+def _clean_vat_number(form, cleaned):
+    """A VAT number is for businesses, and must be a valid one of the country chosen;
+    stored in its compact form with the country prefix (billing.vat)."""
+    number = (cleaned.get("vat_number") or "").strip()
+    if not number:
+        return
+    if cleaned.get("legal_form") in (None, LegalForm.INDIVIDUAL):
+        form.add_error("vat_number", forms.ValidationError(
+            _("A VAT number is for businesses: choose your legal form, or leave it empty."),
+            code="vat_number_individual"))
+        return
+    if not cleaned.get("country"):
+        return  # the country field says what is missing
+    try:
+        cleaned["vat_number"] = vat_number_clean(number, cleaned["country"])
+    except ValueError as error:
+        form.add_error("vat_number", forms.ValidationError(str(error), code="invalid_vat_number"))
+
+
+def vat_number_field():
+    return forms.CharField(
+        label=_("VAT number"), max_length=30, required=False,
+        validators=[no_control_characters],
+        help_text=_("Businesses in the European Union: your intra-community VAT number, "
+                    "for example DE123456789."),
+    )
 
 
 class SignupForm(forms.Form):
@@ -100,6 +130,7 @@ class SignupForm(forms.Form):
         help_text=_("Required unless you sign up as an individual."),
         validators=[no_control_characters],
     )
+    vat_number = vat_number_field()
     address = forms.CharField(label=_("Address"), max_length=255,
                               validators=[no_control_characters])
     city = forms.CharField(label=_("City"), max_length=100, validators=[no_control_characters])
@@ -121,6 +152,7 @@ class SignupForm(forms.Form):
                     Column("last_name", css_class="col-md-6")),
                 Row(Column("legal_form", css_class="col-md-6"),
                     Column("organisation", css_class="col-md-6")),
+                "vat_number",
             ),
             Fieldset(
                 _("How we reach you"),
@@ -169,8 +201,8 @@ class SignupForm(forms.Form):
 
     def profile_data(self):
         """The cleaned values that are stored on the account as they are."""
-        fields = ("legal_form", "organisation", "address", "city", "zip", "country", "phone",
-                  "language", "spare_email")
+        fields = ("legal_form", "organisation", "vat_number", "address", "city", "zip",
+                  "country", "phone", "language", "spare_email")
         return {name: self.cleaned_data[name] for name in fields}
 
 
@@ -216,8 +248,9 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["first_name", "last_name", "legal_form", "organisation", "address", "zip",
-                  "city", "country", "phone", "spare_email", "language", "login_notifications"]
+        fields = ["first_name", "last_name", "legal_form", "organisation", "vat_number",
+                  "address", "zip", "city", "country", "phone", "spare_email", "language",
+                  "login_notifications"]
         field_classes = {"spare_email": NormalisedEmailField}
         help_texts = {
             "phone": PHONE_HELP,
@@ -227,6 +260,7 @@ class ProfileForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["vat_number"] = vat_number_field()
         for name in ("address", "zip", "city", "country", "phone"):
             self.fields[name].required = True
         self.helper = FormHelper()
@@ -236,7 +270,8 @@ class ProfileForm(forms.ModelForm):
                      Row(Column("first_name", css_class="col-md-6"),
                          Column("last_name", css_class="col-md-6")),
                      Row(Column("legal_form", css_class="col-md-6"),
-                         Column("organisation", css_class="col-md-6"))),
+                         Column("organisation", css_class="col-md-6")),
+                     "vat_number"),
             Fieldset(_("Postal address"), "address",
                      Row(Column("zip", css_class="col-md-4"), Column("city", css_class="col-md-8")),
                      "country"),

@@ -47,7 +47,8 @@ def main():
     hosting = Product.objects.get(code="web-hosting")
     order = order_place(customer=customer, product=hosting, period="year",
                         service_name="bench.example",
-                        quoted_total=order_quote(product=hosting, period="year").total_amount,
+                        quoted_total=order_quote(product=hosting, period="year",
+                                                 customer=customer).total_amount,
                         now=datetime(YEAR + 1, 2, 1, tzinfo=timezone.utc))
     invoice_store_pdf(invoice_id=order.invoice.pk)
     SecurityEvent.objects.bulk_create([

@@ -81,7 +81,8 @@ class OrderLineInline(admin.TabularInline):
     model = OrderLine
     extra = 0
     can_delete = False
-    readonly_fields = ("product", "service", "period", "unit_price", "tax_rate")
+    readonly_fields = ("product", "service", "period", "unit_price", "tax_rate", "tax_reason",
+                       "tax_country")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -107,7 +108,7 @@ class InvoiceLineInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = ("description", "period_start", "period_end", "quantity", "unit_price", "tax_rate",
-              "net_amount", "tax_amount", "total_amount")
+              "tax_reason", "tax_country", "net_amount", "tax_amount", "total_amount")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -132,10 +133,12 @@ class InvoiceAdmin(PortalModelAdmin):
         (None, {"fields": ("number", "kind", "status", "customer", "order", "issued_at",
                            "due_at", "pdf")}),
         (_("Customer"), {"fields": ("customer_nic_handle", "customer_name",
-                                    "customer_organisation", "customer_address")}),
+                                    "customer_organisation", "customer_address",
+                                    "customer_vat_number")}),
         (_("Seller"), {"fields": ("seller_name", "seller_address", "seller_vat_number")}),
         (_("Amounts"), {"fields": ("subtotal", "tax_total", "total", "currency")}),
-        (_("Payment"), {"fields": ("paid_at", "paid_by")}),
+        (_("Payment"), {"fields": ("paid_at", "paid_by", "first_reminder_at",
+                                   "second_reminder_at", "suspended_at")}),
     )
 
     def get_readonly_fields(self, request, obj=None):

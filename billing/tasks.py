@@ -5,6 +5,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from billing.services.contacts import contact_change_process, contact_changes_expire_due
+from billing.services.dunning import invoices_dun_due
 from billing.services.invoices import invoice_store_pdf
 from billing.services.renewals import renewals_issue_due, services_expire_due
 
@@ -35,3 +36,8 @@ def process_contact_change_task(change_id: int) -> None:
 @shared_task
 def expire_contact_changes_task() -> int:
     return contact_changes_expire_due(now=timezone.now())
+
+
+@shared_task
+def dun_unpaid_invoices_task() -> dict:
+    return invoices_dun_due(now=timezone.now())

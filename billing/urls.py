@@ -13,6 +13,8 @@ urlpatterns = [
     path("invoices/", views.invoices_list, name="invoices"),
     path("invoices/<str:number>/", views.invoice_detail, name="invoice"),
     path("invoices/<str:number>/pdf/", views.invoice_pdf, name="invoice-pdf"),
+    path("invoices/<str:number>/pay/", views.invoice_pay, name="invoice-pay"),
+    path("invoices/<str:number>/pay/qr.svg", views.invoice_pay_qr, name="invoice-pay-qr"),
 ]
 
 # Mounted at /account/contacts/ under the "contacts" namespace (portal/urls.py).

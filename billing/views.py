@@ -5,8 +5,9 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -20,6 +21,7 @@ from billing.forms import (
 )
 from billing.models import ContactChangeRequest, Invoice, Order, Service
 from billing.services import contacts as contact_services
+from billing.services.bank_transfer import epc_qr_svg, transfer_instructions
 from billing.services.invoices import invoice_store_pdf
 from billing.services.orders import order_place, order_quote
 from billing.services.service_edits import service_set_auto_renew
@@ -104,7 +106,8 @@ def order_new(request):
             return redirect("billing:order", pk=order.pk)
     return render(request, "billing/order_confirm.html", {
         "form": form, "data": data, "token": data["token"] or uuid.uuid4(),
-        "quote": order_quote(product=data["product"], period=data["period"])})
+        "quote": order_quote(product=data["product"], period=data["period"],
+                             customer=request.user)})
 
 
 @login_required
@@ -121,10 +124,35 @@ def invoices_list(request):
     })
 
 
+def _invoice_page(request, number, template):
+    invoice = _invoice_for(request, number)
+    return render(request, template, {
+        "invoice": invoice, "transfer": transfer_instructions(invoice=invoice),
+        "overdue": invoice.is_overdue(timezone.now())})
+
+
 @login_required
 def invoice_detail(request, number):
+    return _invoice_page(request, number, "billing/invoice_detail.html")
+
+
+@login_required
+def invoice_pay(request, number):
+    """How to pay: the seller's account, the amount due, the reference and the EPC QR
+    code; a paid invoice says so."""
+    return _invoice_page(request, number, "billing/invoice_pay.html")
+
+
+@login_required
+def invoice_pay_qr(request, number):
+    """The EPC QR code of the invoice's transfer, as an SVG image (404 once nothing is due)."""
     invoice = _invoice_for(request, number)
-    return render(request, "billing/invoice_detail.html", {"invoice": invoice})
+    transfer = transfer_instructions(invoice=invoice)
+    if transfer is None:
+        raise Http404("Nothing to pay")
+    response = HttpResponse(epc_qr_svg(instructions=transfer), content_type="image/svg+xml")
+    response["Cache-Control"] = "private, no-cache"
+    return response
 
 
 @login_required

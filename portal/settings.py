@@ -16,6 +16,8 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from dotenv import load_dotenv
+from stdnum import bic, iban
+from stdnum.exceptions import ValidationError
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -111,6 +113,29 @@ if not (1 <= len(NIC_SUFFIX) <= 10) or not all(c.isascii() and (c.isalnum() or c
 SELLER_NAME = envstr("SELLER_NAME", "Example Hosting SAS")
 SELLER_ADDRESS = envstr("SELLER_ADDRESS", "2 rue Kellermann, 59100 Roubaix, France")
 SELLER_VAT_NUMBER = envstr("SELLER_VAT_NUMBER", "FR00123456789")
+# Where the seller is established (ISO 3166 code): its customers pay its VAT, EU
+# businesses elsewhere are reverse-charged (billing.vat).
+SELLER_COUNTRY = envstr("SELLER_COUNTRY", "FR").upper()
+if not (len(SELLER_COUNTRY) == 2 and SELLER_COUNTRY.isascii() and SELLER_COUNTRY.isalpha()):
+    raise ImproperlyConfigured(f"SELLER_COUNTRY must be a two-letter country code, got {SELLER_COUNTRY!r}")
+
+
+def envbank(name, default, module):
+    """A bank identifier (IBAN or BIC) checked by python-stdnum, in its compact form."""
+    value = envstr(name, default)
+    try:
+        return module.validate(value)
+    except ValidationError as exc:
+        raise ImproperlyConfigured(f"{name} is not valid ({exc}), got {value!r}") from None
+
+
+# The account customers pay into by bank transfer (invoices, the pay page, the EPC QR
+# code). The defaults are well-formed examples, not a real account.
+SELLER_IBAN = envbank("SELLER_IBAN", "FR7630006000011234567890189", iban)
+SELLER_BIC = envbank("SELLER_BIC", "EXHOFRPPXXX", bic)
+# Days between an invoice's issue and its due date (reminders at due + 3 and + 10 days,
+# suspension at + 15: billing.services.dunning).
+INVOICE_PAYMENT_DAYS = envint("INVOICE_PAYMENT_DAYS", 14, minimum=0, maximum=365)
 
 INSTALLED_APPS = [
     "portal.apps.PortalAdminConfig",
@@ -453,6 +478,11 @@ CELERY_BEAT_SCHEDULE = {
     "billing-expire-services": {
         "task": "billing.tasks.expire_services_task",
         "schedule": crontab(hour=3, minute=30),
+    },
+    # Unpaid invoices: reminders at due + 3 and + 10 days, suspension at + 15.
+    "billing-dun-unpaid-invoices": {
+        "task": "billing.tasks.dun_unpaid_invoices_task",
+        "schedule": crontab(minute=45),
     },
     "billing-expire-contact-changes": {
         "task": "billing.tasks.expire_contact_changes_task",

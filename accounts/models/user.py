@@ -94,6 +94,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     zip = models.CharField(_("postcode"), max_length=20, blank=True,
                            validators=[no_control_characters])
     country = CountryField(_("country"), blank=True)
+    # Businesses in the EU: checked against the country when typed (billing.vat); with it,
+    # a business outside the seller's country is invoiced under the reverse charge.
+    vat_number = models.CharField(_("VAT number"), max_length=20, blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     language = models.CharField(
         _("language"), max_length=8, choices=settings.LANGUAGES, default="en"
@@ -134,6 +137,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_full_name(self):
         return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def is_business(self):
+        return self.legal_form != LegalForm.INDIVIDUAL
 
     def get_short_name(self):
         return self.first_name

@@ -17,10 +17,11 @@ from billing.models.invoices import (
     InvoiceIssued,
     InvoiceLine,
     InvoiceSequence,
+    overdue_since,
 )
 from billing.models.orders import Order, OrderLine
 
 __all__ = [
     "CONTACT_ROLE_FIELDS", "NUMBER_PREFIX", "ContactChangeRequest", "ContactRole", "Invoice", "InvoiceIssued", "InvoiceLine",
-    "InvoiceSequence", "Order", "OrderLine", "Period", "Product", "Service", "period_end",
+    "InvoiceSequence", "Order", "OrderLine", "Period", "Product", "Service", "overdue_since", "period_end",
 ]

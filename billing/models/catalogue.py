@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal.text import no_control_characters
 
@@ -121,6 +122,8 @@ class Service(models.Model):
         PENDING = "pending", _("Awaiting payment")
         ACTIVE = "active", _("Active")
         EXPIRED = "expired", _("Expired")
+        # Its invoice is 15 days overdue (billing.services.dunning); paid: active again.
+        SUSPENDED = "suspended", pgettext_lazy("service", "Suspended")
         CANCELLED = "cancelled", _("Cancelled")
 
     customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,

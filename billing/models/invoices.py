@@ -1,18 +1,28 @@
 """Invoices: an issued invoice is a legal document; its number, customer and seller details,
 lines and amounts never change afterwards (the payment record beside them does)."""
 
+from datetime import datetime
+from datetime import timezone as dt_timezone
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
 from billing.models.catalogue import Period, Product, Service
 from billing.models.orders import Order
 from billing.money import CURRENCY
+from billing.vat import Reason
 
 NUMBER_PREFIX = "FR"
+
+
+def overdue_since(now: datetime) -> datetime:
+    """Invoices due before this time are overdue at `now`: the due date is a day (the
+    invoice prints it so), so an invoice is overdue from the start of the next day (UTC)."""
+    return now.astimezone(dt_timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 class InvoiceSequence(models.Model):
@@ -64,6 +74,7 @@ class Invoice(models.Model):
     customer_name = models.CharField(_("customer name"), max_length=201, blank=True)
     customer_organisation = models.CharField(_("organisation"), max_length=200, blank=True)
     customer_address = models.TextField(_("customer address"), blank=True)
+    customer_vat_number = models.CharField(_("customer VAT number"), max_length=20, blank=True)
     seller_name = models.CharField(_("seller"), max_length=200, blank=True)
     seller_address = models.TextField(_("seller address"), blank=True)
     seller_vat_number = models.CharField(_("seller VAT number"), max_length=40, blank=True)
@@ -80,6 +91,14 @@ class Invoice(models.Model):
     paid_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                 null=True, blank=True, related_name="+",
                                 verbose_name=_("marked paid by"))
+    # Reminders and suspension of an unpaid invoice (billing.services.dunning): each step
+    # is claimed by setting its time, so it happens once.
+    first_reminder_at = models.DateTimeField(_("first reminder sent"), null=True, blank=True,
+                                             editable=False)
+    second_reminder_at = models.DateTimeField(_("second reminder sent"), null=True, blank=True,
+                                              editable=False)
+    suspended_at = models.DateTimeField(_("services suspended"), null=True, blank=True,
+                                        editable=False)
 
     class Meta:
         verbose_name = _("invoice")
@@ -97,6 +116,9 @@ class Invoice(models.Model):
             # Covers the invoice list: per-year counts and pages without reading rows.
             models.Index(fields=["customer", "status", "-year", "-sequence"],
                          name="invoice_customer_idx"),
+            # The reminder job's work: issued, unpaid invoices by due date.
+            models.Index(fields=["due_at"], condition=Q(status="issued", paid_at__isnull=True),
+                         name="invoice_unpaid_due_idx"),
         ]
 
     def __str__(self):
@@ -110,12 +132,34 @@ class Invoice(models.Model):
     def is_paid(self):
         return self.paid_at is not None
 
+    @property
+    def amount_due(self) -> Decimal:
+        # Minimal stand-in, REPLACED AT MERGE by feat-moneyin's amount_due (total minus
+        # payments and credit notes).
+        return Decimal("0.00") if self.is_paid else self.total
+
+    def is_overdue(self, now: datetime) -> bool:
+        return (self.is_issued and not self.is_paid and self.due_at is not None
+                and self.due_at < overdue_since(now))
+
     def ensure_draft(self):
         if self.is_issued:
             raise InvoiceIssued(self.number)
 
     def pdf_name(self):
         return f"invoices/{self.year}/{self.number}.pdf"
+
+    def vat_reasons(self) -> set[str]:
+        """The VAT reasons (billing.vat.Reason) of the lines already fetched."""
+        return {line.tax_reason for line in self.lines.all()}
+
+    @property
+    def is_reverse_charge(self) -> bool:
+        return Reason.REVERSE_CHARGE in self.vat_reasons()
+
+    @property
+    def is_outside_eu_vat(self) -> bool:
+        return Reason.OUTSIDE_EU in self.vat_reasons()
 
     def tax_breakdown(self):
         """[(rate, net, tax)] over the lines, one entry per tax rate, from the lines
@@ -143,6 +187,10 @@ class InvoiceLine(models.Model):
     quantity = models.PositiveIntegerField(_("quantity"), default=1)
     unit_price = models.DecimalField(_("unit price (excl. tax)"), max_digits=10, decimal_places=2)
     tax_rate = models.DecimalField(_("tax rate (%)"), max_digits=5, decimal_places=2)
+    # Why this rate (billing.vat), decided when the line was written: never recomputed.
+    tax_reason = models.CharField(_("VAT reason"), max_length=16, choices=Reason.choices,
+                                  default=Reason.STANDARD)
+    tax_country = models.CharField(_("VAT country"), max_length=2, blank=True)
     net_amount = models.DecimalField(_("amount excl. tax"), max_digits=12, decimal_places=2)
     tax_amount = models.DecimalField(_("tax"), max_digits=12, decimal_places=2)
     total_amount = models.DecimalField(_("amount incl. tax"), max_digits=12, decimal_places=2)
@@ -160,3 +208,6 @@ class InvoiceLine(models.Model):
 
     def __str__(self):
         return self.description
+
+    def tax_country_name(self) -> str:
+        return str(countries.name(self.tax_country)) or self.tax_country

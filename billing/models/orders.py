@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from billing.models.catalogue import Period, Product, Service
+from billing.vat import Reason
 
 
 class Order(models.Model):
@@ -44,6 +45,9 @@ class OrderLine(models.Model):
     period = models.CharField(_("period"), max_length=8, choices=Period.choices)
     unit_price = models.DecimalField(_("unit price (excl. tax)"), max_digits=10, decimal_places=2)
     tax_rate = models.DecimalField(_("tax rate (%)"), max_digits=5, decimal_places=2)
+    tax_reason = models.CharField(_("VAT reason"), max_length=16, choices=Reason.choices,
+                                  default=Reason.STANDARD)
+    tax_country = models.CharField(_("VAT country"), max_length=2, blank=True)
 
     class Meta:
         verbose_name = _("order line")

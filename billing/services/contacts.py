@@ -31,6 +31,7 @@ from billing.models import (
     ContactRole,
     Invoice,
     Service,
+    overdue_since,
 )
 from notifications.services import email_queue
 from portal.errors import DomainError
@@ -52,9 +53,10 @@ HOLDER, TARGET = "holder", "target"
 
 
 def has_overdue_invoice(*, user: User, now: datetime) -> bool:
-    """An issued invoice of `user`, unpaid past its due date."""
+    """An issued invoice of `user`, unpaid past its due date (the day after it, as the
+    invoice pages say: billing.models.overdue_since)."""
     return Invoice.objects.filter(customer=user, status=Invoice.Status.ISSUED,
-                                  paid_at__isnull=True, due_at__lt=now).exists()
+                                  paid_at__isnull=True, due_at__lt=overdue_since(now)).exists()
 
 
 def _token_hash(token: str) -> str:

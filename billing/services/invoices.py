@@ -3,7 +3,7 @@ rendered after commit by a worker) and is paid when staff record the payment."""
 
 import logging
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import NoReturn
 
@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from accounts.models import SecurityEvent, User
@@ -30,6 +31,8 @@ from billing.models import (
     period_end,
 )
 from billing.money import line_amounts, money
+from billing.services.bank_transfer import epc_qr_svg, transfer_instructions
+from billing.vat import Reason, Treatment, vat_for
 from notifications.services import email_queue
 from portal.queueing import task_send_on_commit
 
@@ -47,19 +50,26 @@ def invoice_list_changed(*, customer_id: int) -> None:
     User.objects.filter(pk=customer_id).update(invoice_list_version=uuid.uuid4())
 
 
-def invoice_create(*, customer: User, kind: str, now: datetime, order: Order | None = None,
-                   due_at: datetime | None = None) -> Invoice:
+def invoice_create(*, customer: User, kind: str, now: datetime,
+                   order: Order | None = None) -> Invoice:
     """A draft invoice: lines can be added until it is issued."""
-    return Invoice.objects.create(customer=customer, kind=kind, order=order, created_at=now,
-                                  due_at=due_at)
+    return Invoice.objects.create(customer=customer, kind=kind, order=order, created_at=now)
+
+
+def customer_vat(customer: User) -> Treatment:
+    """The VAT `customer` pays now (billing.vat): frozen on each line written for them."""
+    return vat_for(country=str(customer.country or ""), is_business=customer.is_business,
+                   vat_number=customer.vat_number)
 
 
 def invoice_line_add(*, invoice: Invoice, description: str, unit_price: Decimal,
-                     tax_rate: Decimal, quantity: int = 1, product: Product | None = None,
+                     tax_rate: Decimal, tax_reason: str = Reason.STANDARD,
+                     tax_country: str = "", quantity: int = 1, product: Product | None = None,
                      service: Service | None = None, period: str = "",
                      period_start: datetime | None = None,
                      period_end: datetime | None = None) -> InvoiceLine:
-    """Add a line to a draft invoice. An issued invoice refuses (InvoiceIssued)."""
+    """Add a line to a draft invoice, with its VAT rate and the reason for it (stored,
+    never recomputed). An issued invoice refuses (InvoiceIssued)."""
     unit_price = money(unit_price)
     net, tax, total = line_amounts(unit_price=unit_price, quantity=quantity, tax_rate=tax_rate)
     with transaction.atomic():
@@ -69,7 +79,7 @@ def invoice_line_add(*, invoice: Invoice, description: str, unit_price: Decimal,
             invoice=invoice, position=invoice.lines.count(), product=product, service=service,
             description=description, period=period, period_start=period_start,
             period_end=period_end, quantity=quantity, unit_price=unit_price,
-            tax_rate=tax_rate, net_amount=net, tax_amount=tax, total_amount=total,
+            tax_rate=tax_rate, tax_reason=tax_reason, tax_country=tax_country, net_amount=net, tax_amount=tax, total_amount=total,
         )
 
 
@@ -101,7 +111,8 @@ def invoice_number_next(*, year: int) -> int:
 
 def invoice_issue(*, invoice: Invoice, now: datetime) -> Invoice:
     """1. Lock the draft (refuse one that is already issued).
-    2. Freeze the totals (sums of the rounded lines), the customer and seller details.
+    2. Freeze the totals (sums of the rounded lines), the customer and seller details,
+       and the due date (INVOICE_PAYMENT_DAYS after the issue).
     3. Take the next number of the year, in this same transaction.
     4. Once committed, render and store the PDF in a worker."""
     with transaction.atomic():
@@ -118,6 +129,7 @@ def invoice_issue(*, invoice: Invoice, now: datetime) -> Invoice:
         locked.customer_name = customer.get_full_name()
         locked.customer_organisation = customer.organisation
         locked.customer_address = _postal_address(customer)
+        locked.customer_vat_number = customer.vat_number if customer.is_business else ""
         locked.seller_name = settings.SELLER_NAME
         locked.seller_address = settings.SELLER_ADDRESS
         locked.seller_vat_number = settings.SELLER_VAT_NUMBER
@@ -125,7 +137,7 @@ def invoice_issue(*, invoice: Invoice, now: datetime) -> Invoice:
         locked.sequence = invoice_number_next(year=now.year)
         locked.number = f"{NUMBER_PREFIX}{now.year}-{locked.sequence:06d}"
         locked.issued_at = now
-        locked.due_at = locked.due_at or now
+        locked.due_at = now + timedelta(days=settings.INVOICE_PAYMENT_DAYS)
         locked.status = Invoice.Status.ISSUED
         locked.save()
         invoice_list_changed(customer_id=customer.pk)
@@ -144,12 +156,17 @@ def _postal_address(customer: User) -> str:
 
 def invoice_render_pdf(*, invoice: Invoice) -> bytes:
     """The PDF of an issued invoice, from the same template and stylesheet as its HTML
-    page (the stylesheets are read from the static files' source, not fetched)."""
+    page (the stylesheets are read from the static files' source, not fetched). While
+    something is due it carries how to pay, with the EPC QR code drawn inline."""
     from django.contrib.staticfiles import finders
     from weasyprint import CSS, HTML
 
+    transfer = transfer_instructions(invoice=invoice)
+    # segno's own SVG, drawn from settings and the invoice's number: nothing typed by anyone.
+    qr_svg = mark_safe(epc_qr_svg(instructions=transfer)) if transfer else ""
     with translation.override(invoice.customer.language):
-        html = render_to_string("billing/invoice_print.html", {"invoice": invoice})
+        html = render_to_string("billing/invoice_print.html", {
+            "invoice": invoice, "transfer": transfer, "qr_svg": qr_svg})
     stylesheets = [CSS(filename=finders.find(name), url_fetcher=_no_fetch)
                    for name in INVOICE_PDF_STYLESHEETS]
     return HTML(string=html, url_fetcher=_no_fetch).write_pdf(stylesheets=stylesheets)
@@ -188,7 +205,9 @@ def invoice_mark_paid(*, invoice: Invoice, staff_user: User,
                       now: datetime | None = None) -> bool:
     """1. Claim the payment: only an issued, unpaid invoice changes (run twice: once).
     2. Deliver each service it bills: a new one starts now, a renewal extends the
-       expiry to the end of the renewed period.
+       expiry to the end of the renewed period; either becomes active, which is also
+       what reactivates a service suspended for this unpaid invoice
+       (billing.services.dunning). Payments recorded any other way must come here.
     3. Log it in the customer's security log and email each service's technical contact.
     Returns False when the invoice was already paid."""
     now = now or timezone.now()

@@ -21,7 +21,9 @@ from billing.models import (
     Service,
 )
 from billing.money import line_amounts, money
+from billing.services.bank_transfer import transfer_instructions
 from billing.services.invoices import (
+    customer_vat,
     invoice_create,
     invoice_issue,
     invoice_line_add,
@@ -35,15 +37,17 @@ class PeriodNotSold(ValueError):
     """The product has no price for that period."""
 
 
-def order_quote(*, product: Product, period: str) -> InvoiceLine:
-    """What one period of `product` costs: an unsaved invoice line."""
+def order_quote(*, product: Product, period: str, customer: User) -> InvoiceLine:
+    """What one period of `product` costs `customer` (the VAT of their country, or none:
+    billing.vat): an unsaved invoice line."""
     price = product.price_for(period)
     if price is None:
         raise PeriodNotSold(f"{product.code} is not sold by {period}")
-    net, tax, total = line_amounts(unit_price=price, quantity=1, tax_rate=product.tax_rate)
+    vat = customer_vat(customer)
+    net, tax, total = line_amounts(unit_price=price, quantity=1, tax_rate=vat.rate)
     return InvoiceLine(product=product, period=period, quantity=1, unit_price=money(price),
-                       tax_rate=product.tax_rate, net_amount=net, tax_amount=tax,
-                       total_amount=total)
+                       tax_rate=vat.rate, tax_reason=vat.reason, tax_country=vat.country,
+                       net_amount=net, tax_amount=tax, total_amount=total)
 
 
 def order_number_next(*, customer: User) -> int:
@@ -65,7 +69,7 @@ def order_place(*, customer: User, product: Product, period: str, service_name: 
     4. The order confirmation email with the NIC handle, in the same transaction.
     Submitting the same confirmation form twice (same `token`) returns the first order."""
     now = now or timezone.now()
-    quote = order_quote(product=product, period=period)
+    quote = order_quote(product=product, period=period, customer=customer)
     if quoted_total != quote.total_amount:
         raise DomainError(_("The price has changed since you saw it. Please check the new "
                             "price and confirm again."), code="price_changed")
@@ -83,18 +87,22 @@ def order_place(*, customer: User, product: Product, period: str, service_name: 
                                              billing_contact=customer)
             OrderLine.objects.create(order=order, product=product, service=service,
                                      period=period, unit_price=quote.unit_price,
-                                     tax_rate=quote.tax_rate)
+                                     tax_rate=quote.tax_rate, tax_reason=quote.tax_reason,
+                                     tax_country=quote.tax_country)
             invoice = invoice_create(customer=customer, kind=Invoice.Kind.ORDER, order=order,
                                      now=now)
             invoice_line_add(invoice=invoice,
                              description=invoice_line_description(service=service, period=period),
                              unit_price=quote.unit_price, tax_rate=quote.tax_rate,
+                             tax_reason=quote.tax_reason, tax_country=quote.tax_country,
                              product=product, service=service, period=period)
             invoice_issue(invoice=invoice, now=now)
             email_queue(
                 template="order_confirmed", to=customer.email, user=customer,
                 context={"order": order, "invoice": invoice, "service": service,
-                         "invoice_path": reverse("billing:invoice", args=[invoice.number])},
+                         "invoice_path": reverse("billing:invoice", args=[invoice.number]),
+                         "transfer": transfer_instructions(invoice=invoice),
+                         "pay_path": reverse("billing:invoice-pay", args=[invoice.number])},
             )
     except IntegrityError:
         existing = Order.objects.filter(customer=customer, token=token).first() if token else None

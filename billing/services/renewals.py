@@ -9,7 +9,9 @@ from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 
 from billing.models import Invoice, InvoiceLine, Service, period_end
+from billing.services.bank_transfer import transfer_instructions
 from billing.services.invoices import (
+    customer_vat,
     invoice_create,
     invoice_issue,
     invoice_line_add,
@@ -114,17 +116,21 @@ def _renewal_invoice(*, service: Service, now: datetime) -> Invoice:
     # Issued to the billing contact: it is theirs to pay, in their list, with their
     # email (the owner keeps the invoices issued before the contact changed).
     customer = service.billing_contact
-    invoice = invoice_create(customer=customer, kind=Invoice.Kind.RENEWAL, now=now, due_at=start)
+    invoice = invoice_create(customer=customer, kind=Invoice.Kind.RENEWAL, now=now)
+    vat = customer_vat(customer)
     invoice_line_add(invoice=invoice,
                      description=invoice_line_description(service=service, period=service.period,
                                                           start=start, end=end),
-                     unit_price=price, tax_rate=product.tax_rate, product=product,
+                     unit_price=price, tax_rate=vat.rate, tax_reason=vat.reason,
+                     tax_country=vat.country, product=product,
                      service=service, period=service.period, period_start=start,
                      period_end=end)
     invoice_issue(invoice=invoice, now=now)
     email_queue(
         template="renewal_invoice", to=customer.email, user=customer,
         context={"invoice": invoice, "service": service, "period_end": end,
-                 "invoice_path": reverse("billing:invoice", args=[invoice.number])},
+                 "invoice_path": reverse("billing:invoice", args=[invoice.number]),
+                 "transfer": transfer_instructions(invoice=invoice),
+                 "pay_path": reverse("billing:invoice-pay", args=[invoice.number])},
     )
     return invoice

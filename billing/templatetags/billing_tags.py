@@ -6,13 +6,15 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.formats import get_format
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
 from billing.models import Invoice
 from portal.formats import format_money
 
 register = template.Library()
 
+# Columns a phone leaves out (number, amount due, status and actions stay).
+WIDE = "d-none d-md-table-cell"
 NUMBER_MARK = "~"  # stands for the invoice number in the links reversed once per page
 # Date format characters with a strftime equivalent; other formats go through dateformat.
 STRFTIME = {"d": "%d", "m": "%m", "Y": "%Y", "y": "%y"}
@@ -30,21 +32,42 @@ def invoice_rows(invoices):
     the page. Every value from the database is escaped."""
     page_url = _around_number("billing:invoice")
     pdf_url = _around_number("billing:invoice-pdf")
+    pay_url = _around_number("billing:invoice-pay")
     local_date = _date_formatter(get_format("SHORT_DATE_FORMAT"))
     tz = timezone.get_current_timezone()
     kinds = {kind: escape(str(label)) for kind, label in Invoice.Kind.choices}
     paid = f'<span class="badge text-bg-success">{escape(gettext("Paid"))}</span>'
-    unpaid = f'<span class="badge text-bg-warning">{escape(gettext("Awaiting payment"))}</span>'
+    unpaid = (f'<span class="badge text-bg-warning text-wrap">'
+              f'{escape(gettext("Awaiting payment"))}</span>')
+    overdue = (f'<span class="badge text-bg-danger invoice-overdue">'
+               f'{escape(pgettext("invoice", "Overdue"))}</span>')
     pdf = escape(gettext("PDF"))
+    pay = escape(gettext("Pay"))
     rows = []
     for invoice in invoices:
         number = escape(invoice["number"])
+        due = invoice["due_at"]
+        if invoice["paid_at"]:
+            status = paid
+        else:
+            status = overdue if invoice["overdue"] else unpaid
+        # Beside the status, so that a phone shows it without the wide columns.
+        action = (f' <a class="btn btn-sm btn-primary invoice-pay" '
+                  f'href="{pay_url[0]}{number}{pay_url[1]}">{pay}</a>'
+                  if invoice["amount_due"] > 0 else "")
+        row_class = ' class="table-danger"' if invoice["overdue"] else ""
         rows.append(
-            f'<tr><td><a href="{page_url[0]}{number}{page_url[1]}" class="font-monospace">'
-            f'{number}</a></td><td>{escape(local_date(invoice["issued_at"].astimezone(tz)))}'
-            f'</td><td>{kinds[invoice["kind"]]}</td><td class="text-end text-nowrap">'
+            f'<tr{row_class}>'
+            f'<td class="text-nowrap"><a href="{page_url[0]}{number}{page_url[1]}" '
+            f'class="font-monospace">{number}</a></td>'
+            f'<td class="{WIDE}">{escape(local_date(invoice["issued_at"].astimezone(tz)))}</td>'
+            f'<td class="{WIDE}">{escape(local_date(due.astimezone(tz))) if due else ""}</td>'
+            f'<td class="{WIDE}">{kinds[invoice["kind"]]}</td>'
+            f'<td class="text-end text-nowrap {WIDE}">'
             f'{escape(format_money(invoice["total"], invoice["currency"]))}</td>'
-            f'<td>{paid if invoice["paid_at"] else unpaid}</td><td class="text-end">'
+            f'<td class="text-end text-nowrap invoice-amount-due">'
+            f'{escape(format_money(invoice["amount_due"], invoice["currency"]))}</td>'
+            f'<td>{status}{action}</td><td class="text-end {WIDE}">'
             f'<a href="{pdf_url[0]}{number}{pdf_url[1]}">{pdf}</a></td></tr>'
         )
     return mark_safe("\n".join(rows))

@@ -54,7 +54,7 @@ def staff(db):
 
 def place_order(customer, product, period="year", name="example.com", now=NOW):
     """An order confirmed at the price shown, as the order form places it."""
-    quote = order_quote(product=product, period=period)
+    quote = order_quote(product=product, period=period, customer=customer)
     order = order_place(customer=customer, product=product, period=period,
                         service_name=name, quoted_total=quote.total_amount, now=now)
     return order, order.invoice, order.lines.get().service
@@ -74,3 +74,19 @@ def bulk_invoices(customer, count, *, year=2026, start=1):
                 tax_total=Decimal("2.00"), total=Decimal("12.00"))
         for n in range(start, start + count)
     ], batch_size=500)
+
+
+def phone_page(playwright, *, chromium_path, live_server, user):
+    """A Chromium page 390 pixels wide, in `user`'s language, logged in as `user`."""
+    from django.conf import settings
+    from django.test import Client
+
+    from conftest import CHROMIUM_ARGS
+
+    client = Client()
+    client.force_login(user)
+    browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale=user.language)
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
+                          "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
+    return context.new_page()

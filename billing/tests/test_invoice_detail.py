@@ -1,12 +1,22 @@
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.contrib.staticfiles import finders
 
 from billing.models import Invoice
 from billing.services.invoices import invoice_mark_paid
 
-from .conftest import place_order
+from .conftest import NOW, place_order
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def before_the_due_dates():
+    """Orders are placed at NOW; the pages are seen the next day, before they fall due."""
+    with time_machine.travel(NOW + timedelta(days=1)):
+        yield
 
 
 @pytest.fixture
@@ -33,7 +43,7 @@ def test_it_shows_the_invoice_with_the_nic_handle_in_the_top_right_block(custome
     with open(finders.find("css/invoice.css")) as stylesheet:  # shared with the PDF
         assert ".invoice-doc .inv-customer { text-align: right; }" in stylesheet.read()
     assert "Web hosting – example.com, 1 year" in page
-    assert "Tax 20 % on €49.90" in page and "€9.98" in page and "€59.88" in page
+    assert "Tax 21 % on €49.90" in page and "€10.48" in page and "€60.38" in page
     assert "Awaiting payment" in page
     assert f'href="/billing/invoices/{invoice.number}/pdf/"' in page
 

@@ -58,7 +58,7 @@ def test_the_pdf_carries_the_lines_and_totals(invoice, customer):
     render_invoice_pdf_task.delay(invoice.pk)
     text = PdfReader(io.BytesIO(stored_pdf(invoice))).pages[0].extract_text()
     for expected in ("Example Hosting SAS", "FR00123456789", "Daniel Martín", "28013 Madrid",
-                     "Web hosting – example.com, 1 year", "49.90", "9.98", "€59.88",
+                     "Web hosting – example.com, 1 year", "49.90", "10.48", "€60.38",
                      f"Invoice {invoice.number}"):
         assert expected in text
 

@@ -1,10 +1,20 @@
+from datetime import timedelta
+
 import pytest
+import time_machine
 
 from billing.models import Invoice
 
-from .conftest import bulk_invoices, place_order
+from .conftest import NOW, bulk_invoices, place_order
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def before_the_due_dates():
+    """Orders are placed at NOW; the pages are seen the next day, before they fall due."""
+    with time_machine.travel(NOW + timedelta(days=1)):
+        yield
 
 
 def test_it_needs_a_login(client):
@@ -23,7 +33,7 @@ def test_it_lists_only_the_customers_invoices_newest_first(customer_client, cust
     assert [i["number"] for i in response.context["page"]] == [newer.number, mine.number]
     assert mine.number in page and newer.number in page
     assert theirs.number not in page
-    assert "€59.88" in page and "Awaiting payment" in page
+    assert "€60.38" in page and "Awaiting payment" in page
     assert f"/billing/invoices/{mine.number}/pdf/" in page
 
 

@@ -3,18 +3,26 @@ the cache (billing.selectors.invoice_list): what the customer sees must still be
 date at once."""
 
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlparse
 
 import pytest
+import time_machine
 from django.core.cache import caches
 
 from billing.services.invoices import invoice_mark_paid
 from conftest import _port_open, make_customer, require
 
-from .conftest import bulk_invoices, place_order
+from .conftest import NOW, bulk_invoices, place_order
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def before_the_due_dates():
+    """Orders are placed at NOW; the pages are seen the next day, before they fall due."""
+    with time_machine.travel(NOW + timedelta(days=1)):
+        yield
 
 # Nothing listens on port 1: every cache call fails at once with "connection refused".
 REDIS_DOWN = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -63,6 +71,7 @@ def test_a_payment_marked_in_admin_shows_on_the_customers_list(customer_client, 
     assert "Awaiting payment" not in customer_client.get("/billing/invoices/").content.decode()
 
 
+@time_machine.travel(datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc))  # its due day
 def test_the_cached_list_follows_the_customers_language(customer_client, customer):
     bulk_invoices(customer, 1)
     english = customer_client.get("/billing/invoices/").content.decode()

@@ -30,7 +30,7 @@ def test_choosing_shows_the_price_to_confirm_and_orders_nothing_yet(customer_cli
     page = response.content.decode()
     assert response.status_code == 200
     assert "Confirm your order" in page
-    assert "€49.90" in page and "€9.98" in page and "€59.88" in page
+    assert "€49.90" in page and "€10.48" in page and "€60.38" in page
     assert 'name="token"' in page and 'name="confirm"' in page
     assert not Order.objects.exists()
 
@@ -45,7 +45,7 @@ def test_confirming_places_the_order_and_sends_the_email(
     customer_client, customer, hosting, django_capture_on_commit_callbacks
 ):
     review = customer_client.post("/billing/orders/new/", choose(hosting))
-    assert 'name="quoted_total" value="59.88"' in review.content.decode()
+    assert 'name="quoted_total" value="60.38"' in review.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         response = customer_client.post(
             "/billing/orders/new/", choose(hosting, **confirmation(review)), follow=True)
@@ -72,10 +72,10 @@ def test_a_price_changed_since_the_review_is_shown_again_before_ordering(
     hosting.save()
     response = customer_client.post("/billing/orders/new/", choose(hosting, **confirmation(review)))
     page = response.content.decode()
-    assert "The price has changed" in page and "€71.88" in page
+    assert "The price has changed" in page and "€72.48" in page
     assert not Order.objects.exists()
     customer_client.post("/billing/orders/new/", choose(hosting, **confirmation(response)))
-    assert Order.objects.get(customer=customer).invoice.total == Decimal("71.88")
+    assert Order.objects.get(customer=customer).invoice.total == Decimal("72.48")
 
 
 @pytest.mark.parametrize("quoted", [None, "", "abc", "NaN", "sNaN", "59.87"])
@@ -88,7 +88,7 @@ def test_a_confirmation_without_the_reviewed_price_shows_the_price_again(
         del posted["quoted_total"]
     response = customer_client.post("/billing/orders/new/", choose(hosting, **posted))
     page = response.content.decode()
-    assert "The price has changed" in page and 'name="quoted_total" value="59.88"' in page
+    assert "The price has changed" in page and 'name="quoted_total" value="60.38"' in page
     assert not Order.objects.exists()
 
 

@@ -28,12 +28,12 @@ def test_it_creates_the_order_its_pending_service_and_its_issued_invoice(custome
     assert line.service == service and line.period_start is None
     assert line.description == "Web hosting – shop.example.com, 1 month"
     assert (invoice.subtotal, invoice.tax_total, invoice.total) == (
-        Decimal("4.99"), Decimal("1.00"), Decimal("5.99"))
+        Decimal("4.99"), Decimal("1.05"), Decimal("6.04"))
 
 
 def test_it_uses_the_yearly_price_for_a_year(customer, hosting):
     _order, invoice, _service = place_order(customer, hosting, period="year")
-    assert invoice.total == Decimal("59.88")  # 49.90 + 9.98
+    assert invoice.total == Decimal("60.38")  # 49.90 + 21 % Spanish VAT (10.48)
 
 
 def test_it_refuses_a_period_the_product_is_not_sold_for(customer, domain):
@@ -55,7 +55,7 @@ def test_the_confirmation_email_carries_the_nic_handle(customer, hosting,
     for body in (message.body, html):
         assert customer.nic_handle in body
         assert invoice.number in body
-        assert "59.88" in body
+        assert "60.38" in body
         assert f"/billing/invoices/{invoice.number}/" in body
     assert OutboundEmail.objects.get(user=customer).kind == "order_confirmed"
 
@@ -73,10 +73,10 @@ def test_the_confirmation_email_is_in_the_customers_language(customer, hosting,
 def test_the_same_confirmation_twice_places_one_order(customer, hosting):
     token = uuid.uuid4()
     first = order_place(customer=customer, product=hosting, period="year",
-                        service_name="example.com", quoted_total=Decimal("59.88"),
+                        service_name="example.com", quoted_total=Decimal("60.38"),
                         token=token, now=NOW)
     second = order_place(customer=customer, product=hosting, period="year",
-                         service_name="example.com", quoted_total=Decimal("59.88"),
+                         service_name="example.com", quoted_total=Decimal("60.38"),
                          token=token, now=NOW)
     assert first == second
     assert Order.objects.count() == Invoice.objects.count() == Service.objects.count() == 1
@@ -106,7 +106,7 @@ def test_a_broker_outage_leaves_the_order_placed_and_the_pdf_for_later(
     assert invoice.number == "FR2026-000001" and not invoice.pdf
 
 
-@pytest.mark.parametrize("quoted", [Decimal("59.88"), None])
+@pytest.mark.parametrize("quoted", [Decimal("60.38"), None])
 def test_it_refuses_a_total_that_is_no_longer_the_price(customer, hosting, quoted):
     hosting.price_yearly = Decimal("59.90")
     hosting.save()
@@ -117,4 +117,4 @@ def test_it_refuses_a_total_that_is_no_longer_the_price(customer, hosting, quote
     assert "The price has changed" in refused.value.message
     assert not Order.objects.exists() and not Invoice.objects.exists()
     assert order_place(customer=customer, product=hosting, period="year",
-                       service_name="example.com", quoted_total=Decimal("71.88"), now=NOW)
+                       service_name="example.com", quoted_total=Decimal("72.48"), now=NOW)

@@ -11,7 +11,7 @@ def test_it_lists_the_customers_orders_with_their_invoices(customer_client, cust
     theirs, their_invoice, _s = place_order(other_customer, domain, name="theirs.com")
     page = customer_client.get("/billing/orders/").content.decode()
     assert "#1<" in page and "Web hosting – mine.example" in page
-    assert invoice.number in page and "€59.88" in page and "Awaiting payment" in page
+    assert invoice.number in page and "€60.38" in page and "Awaiting payment" in page
     assert "theirs.com" not in page and their_invoice.number not in page
 
 

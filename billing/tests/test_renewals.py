@@ -40,7 +40,7 @@ def test_it_issues_the_renewal_invoice_15_days_before_expiry(customer, hosting, 
     [invoice] = renewals_issue_due(now=FIFTEEN_DAYS_BEFORE)
     assert invoice.customer == customer and invoice.kind == Invoice.Kind.RENEWAL
     assert invoice.number == "FR2027-000001" and invoice.issued_at == FIFTEEN_DAYS_BEFORE
-    assert invoice.due_at == EXPIRY and invoice.total == Decimal("59.88")
+    assert invoice.due_at == FIFTEEN_DAYS_BEFORE + timedelta(days=14) and invoice.total == Decimal("60.38")
     line = invoice.lines.get()
     assert line.service == service
     assert (line.period_start, line.period_end) == (EXPIRY, datetime(2028, 3, 12, 12, 0, tzinfo=timezone.utc))
@@ -59,7 +59,7 @@ def test_the_renewal_email_carries_the_nic_handle(customer, hosting, staff,
     assert customer.nic_handle in message.subject and "shop.example" in message.subject
     for body in (message.body, message.alternatives[0][0]):
         assert customer.nic_handle in body
-        assert invoice.number in body and "€59.88" in body
+        assert invoice.number in body and "€60.38" in body
         assert "March 12, 2027" in body and "March 12, 2028" in body
         assert f"/billing/invoices/{invoice.number}/" in body
 
@@ -116,7 +116,7 @@ def test_it_bills_the_current_price(customer, hosting, staff):
     hosting.price_yearly = Decimal("54.90")
     hosting.save()
     [invoice] = renewals_issue_due(now=FIFTEEN_DAYS_BEFORE)
-    assert invoice.subtotal == Decimal("54.90") and invoice.total == Decimal("65.88")
+    assert invoice.subtotal == Decimal("54.90") and invoice.total == Decimal("66.43")
 
 
 def test_a_service_that_cannot_be_renewed_does_not_block_the_others(customer, hosting, domain,

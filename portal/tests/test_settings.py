@@ -43,6 +43,10 @@ def test_debug_runs_without_a_secret_key():
         ("CELERY_BROKER_URL", "amqp-typo//host"),
         ("PORTAL_BASE_URL", "portal.example"),
         ("NIC_SUFFIX", "-ÖVH!"),
+        ("SELLER_IBAN", "FR76 3000 6000 0112 3456 7890 188"),
+        ("SELLER_BIC", "BNP"),
+        ("SELLER_COUNTRY", "France"),
+        ("INVOICE_PAYMENT_DAYS", "-1"),
     ],
 )
 def test_a_bad_value_fails_at_start_naming_the_variable(variable, value):
