@@ -35,15 +35,24 @@ def invoice_rows(invoices):
     paid = f'<span class="badge text-bg-success">{escape(gettext("Paid"))}</span>'
     unpaid = f'<span class="badge text-bg-warning">{escape(gettext("Awaiting payment"))}</span>'
     pdf = escape(gettext("PDF"))
+    # Column names again on each cell: a phone shows a row as a card (portal.css .table-stack).
+    label = {name: escape(text) for name, text in (
+        ("number", gettext("Number")), ("date", gettext("Date")), ("kind", gettext("Kind")),
+        ("total", gettext("Total incl. tax")), ("status", gettext("Status")),
+        ("pdf", gettext("Download")))}
     rows = []
     for invoice in invoices:
         number = escape(invoice["number"])
         rows.append(
-            f'<tr><td><a href="{page_url[0]}{number}{page_url[1]}" class="font-monospace">'
-            f'{number}</a></td><td>{escape(local_date(invoice["issued_at"].astimezone(tz)))}'
-            f'</td><td>{kinds[invoice["kind"]]}</td><td class="text-end text-nowrap">'
+            f'<tr><td data-label="{label["number"]}"><a href="{page_url[0]}{number}'
+            f'{page_url[1]}" class="font-monospace">{number}</a></td>'
+            f'<td data-label="{label["date"]}">'
+            f'{escape(local_date(invoice["issued_at"].astimezone(tz)))}</td>'
+            f'<td data-label="{label["kind"]}">{kinds[invoice["kind"]]}</td>'
+            f'<td class="text-end text-nowrap" data-label="{label["total"]}">'
             f'{escape(number_format(invoice["total"], 2))} {escape(invoice["currency"])}</td>'
-            f'<td>{paid if invoice["paid_at"] else unpaid}</td><td class="text-end">'
+            f'<td data-label="{label["status"]}">{paid if invoice["paid_at"] else unpaid}</td>'
+            f'<td class="text-end" data-label="{label["pdf"]}">'
             f'<a href="{pdf_url[0]}{number}{pdf_url[1]}">{pdf}</a></td></tr>'
         )
     return mark_safe("\n".join(rows))
