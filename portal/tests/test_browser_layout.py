@@ -21,7 +21,7 @@ PUBLIC_PAGES = [
     ("/password-reset/", "password-reset"), ("/password-reset/done/", "password-reset-done"),
     ("/account-recovery/", "account-recovery"), ("/account-recovery/sent/", "account-recovery-sent"),
     ("/contact/", "contact"), ("/contact/sent/", "contact-sent"), ("/legal/", "legal"),
-    ("/signup/confirm/not-a-token/", "confirm-invalid"),
+    ("/help/", "help"),
 ]
 
 
@@ -37,7 +37,7 @@ def customer_pages(invoice, order, support_request, email):
         ("/billing/services/", "services"), ("/billing/orders/", "orders"),
         ("/billing/orders/new/", "order-new"), (f"/billing/orders/{order.pk}/", "order"),
         ("/billing/invoices/", "invoices"), (f"/billing/invoices/{invoice.number}/", "invoice"),
-        ("/legal/", "legal-logged-in"), ("/help/", "help"), ("/logout/", "logout-confirm"),
+        ("/legal/", "legal-logged-in"), ("/help/", "help-logged-in"), ("/logout/", "logout-confirm"),
     ]
 
 
@@ -74,6 +74,8 @@ def test_every_page_fits_a_phone_shows_the_nic_handle_and_passes_axe(
     audit = PageAudit(page, folder, nic_handle=customer.nic_handle)
     for path, name in PUBLIC_PAGES:
         audit.visit(f"{live_server.url}{path}", f"public-{name}", nic=False)
+    audit.visit(f"{live_server.url}/signup/confirm/not-a-token/", "public-confirm-invalid",
+                nic=False, status=400)
     audit.visit(f"{live_server.url}/no-such-page/", "error-404", nic=False, status=404)
 
     client = Client()
