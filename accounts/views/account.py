@@ -4,6 +4,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -81,9 +82,12 @@ def profile_edit(request):
     form = ProfileForm(request.POST or None, instance=User.objects.get(pk=request.user.pk))
     if request.method == "POST" and form.is_valid():
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
-        if services.profile_update(user=request.user, changes=changes, request=request):
-            messages.success(request, _("Your information has been updated."))
-        else:
-            messages.info(request, _("Nothing was changed."))
+        changed = services.profile_update(user=request.user, changes=changes, request=request)
+        # In the language just chosen: the next page shows in it.
+        with translation.override(request.user.language or get_language()):
+            if changed:
+                messages.success(request, _("Your information has been updated."))
+            else:
+                messages.info(request, _("Nothing was changed."))
         return redirect("accounts:profile")
     return render(request, "accounts/profile_edit.html", {"form": form})
