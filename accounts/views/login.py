@@ -49,7 +49,7 @@ class LogoutView(auth_views.LogoutView):
     """POST logs out, then the login page says so. A GET (a typed or bookmarked
     /logout/) shows a page that asks first: following a link must not log anyone out."""
 
-    http_method_names = ["get", "post", "options"]
+    http_method_names = ("get", "post", "options")
 
     def get(self, request, *args, **kwargs):
         return render(request, "accounts/logout.html")

@@ -165,7 +165,9 @@ def invoice_store_pdf(*, invoice_id: int) -> str:
     Returns the stored file's name.
 
     Two renders at once (a retried task, a download racing the worker) both produce the
-    same document; the first to record its file wins and the other removes its copy."""
+    same document; the first to record its file wins and the other removes its copy,
+    unless the storage gave both the same name (an object store has no exclusive create):
+    then that one file is the winner's."""
     invoice = (Invoice.objects.select_related("customer").prefetch_related("lines")
                .get(pk=invoice_id, status=Invoice.Status.ISSUED))
     stored = invoice.pdf.name
@@ -176,8 +178,10 @@ def invoice_store_pdf(*, invoice_id: int) -> str:
     name = storage.save(invoice.pdf_name(), ContentFile(content))
     if Invoice.objects.filter(pk=invoice.pk, pdf=stored).update(pdf=name):
         return name
-    storage.delete(name)
-    return Invoice.objects.values_list("pdf", flat=True).get(pk=invoice.pk)
+    winner = Invoice.objects.values_list("pdf", flat=True).get(pk=invoice.pk)
+    if name != winner:
+        storage.delete(name)
+    return winner
 
 
 def invoice_mark_paid(*, invoice: Invoice, staff_user: User,

@@ -106,5 +106,16 @@ def test_every_page_fits_a_phone_shows_the_nic_handle_and_passes_axe(
     ]:
         audit.visit(f"{live_server.url}{path}", name, nic=False)
 
+    # A superuser's view of the customer page has more fields (groups, permissions).
+    browser_context.clear_cookies()
+    from conftest import make_customer as make_staff
+
+    root = make_staff("root@portal.example", first_name="Rosa", last_name="Root")
+    root.is_staff = root.is_superuser = True
+    root.save()
+    browser_context.add_cookies([session_cookie(live_server, staff_log_in(Client(), root))])
+    audit.visit(f"{live_server.url}/admin/accounts/user/{customer.pk}/change/",
+                "admin-customer-superuser", nic=False)
+
     audit.report()
     assert audit.failures() == []

@@ -13,7 +13,7 @@ from accounts.models import SecurityEvent
 
 
 def main_heading(html):
-    found = re.findall(r"<h1[^>]*>(.*?)</h1>", html, re.S)
+    found = re.findall(r"<h1[^>]*>(.*?)</h1>", html, re.DOTALL)
     assert len(found) == 1, found
     return re.sub(r"<[^>]+>|\s+", " ", found[0]).strip()
 
