@@ -208,3 +208,12 @@ def test_a_refused_email_change_links_to_the_password_change(client, customer):
     html = client.post(f"/account/email/refuse/{token}/").content.decode()
     assert main_heading(html) == "The email change is refused"
     assert re.search(r'class="btn btn-primary" href="/account/security/" id="result-action"', html)
+
+
+def test_the_confirmation_page_keeps_the_nic_handle_on_one_line(client, db):
+    from accounts.services import account_create, email_confirmation_token
+
+    user = account_create(email="one.line@example.org", password="correct-horse-battery-42",
+                          first_name="Inés", last_name="Núñez", send_confirmation=False)
+    html = client.get(f"/signup/confirm/{email_confirmation_token(user)}/").content.decode()
+    assert html.count(f'<span class="nic">{user.nic_handle}</span>') == 2
