@@ -55,6 +55,8 @@ run: $(RUNTIME) .env
 
 ## test: the whole suite (service and browser tests run where their services are up)
 test: $(DEV)
+	@# axe-core for the accessibility browser tests, where npm is installed
+	@test -d tools/axe/node_modules || ! command -v npm >/dev/null || npm ci --prefix tools/axe --no-audit --no-fund --silent
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## bench: benchmarks, each against a baseline measured in the same run

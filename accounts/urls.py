@@ -1,4 +1,3 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from accounts import views
@@ -14,7 +13,8 @@ urlpatterns = [
     path("login/second-step/key-options/", views.login_security_key_options,
          name="login-security-key-options"),
     path("account/reauth/", views.reauth, name="reauth"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("language/", views.set_language, name="set-language"),
     path("account/", views.dashboard, name="dashboard"),
     path("account/confirmation/resend/", views.resend_confirmation, name="resend-confirmation"),
     path("password-reset/", views.password_reset, name="password-reset"),

@@ -57,8 +57,9 @@ class OrderForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
-        self.helper.form_id = "order-form"
-        self.helper.attrs = {"novalidate": ""}  # the app's messages, not the browser's
+        # The page writes the <form id="order-form"> tag: crispy would also copy the
+        # helper's id onto each radio group's <div> (a duplicate id).
+        self.helper.form_tag = False
         self.helper.add_input(Submit("review", _("Continue")))
 
     def clean_quoted_total(self):

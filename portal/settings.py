@@ -173,6 +173,7 @@ MIDDLEWARE = [
     "accounts.middleware.SessionActivityMiddleware",
     "axes.middleware.AxesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "portal.middleware.MethodNotAllowedPageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -190,6 +191,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "portal.context_processors.layout",
             ],
             "libraries": {"formats": "portal.formats"},
         },
@@ -294,6 +296,7 @@ CONTENT_SECURITY_POLICY = {
 }
 if envbool("DJANGO_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
 CSRF_TRUSTED_ORIGINS = envlist("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 LANGUAGE_CODE = "en"

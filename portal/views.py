@@ -57,4 +57,21 @@ def bad_request(request, exception):
     else:
         status, title = 400, _("Bad request")
         message = _("This request could not be understood. Reload the page and try again.")
-    return render(request, "400.html", {"title": title, "message": message}, status=status)
+    return render(request, "400.html", {"title": title, "message": message, "status": status},
+                  status=status)
+
+
+def legal(request):
+    """The legal notice: who sells, from the seller settings that invoices print."""
+    return render(request, "legal.html", {
+        "seller_name": settings.SELLER_NAME, "seller_address": settings.SELLER_ADDRESS,
+        "seller_vat_number": settings.SELLER_VAT_NUMBER})
+
+
+def help_page(request):
+    return render(request, "help.html")
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: a page that says what to do instead of Django's bare one."""
+    return render(request, "403_csrf.html", status=403)

@@ -65,10 +65,16 @@ def test_the_login_page_links_to_password_recovery(client):
 
 
 def test_logout_is_post_only(customer_client):
-    assert customer_client.get("/logout/").status_code == 405
-    response = customer_client.post("/logout/")
-    assert response.status_code == 302
+    """Opening /logout/ asks first (a button posting the form); only the POST logs out."""
+    page = customer_client.get("/logout/")
+    assert page.status_code == 200
+    assert SESSION_KEY in customer_client.session
+    html = page.content.decode()
+    assert "<h1" in html and 'id="logout-confirm"' in html and 'method="post"' in html
+    response = customer_client.post("/logout/", follow=True)
+    assert response.redirect_chain[-1][0] == "/login/"
     assert SESSION_KEY not in customer_client.session
+    assert "You are logged out" in response.content.decode()
 
 
 def test_the_next_parameter_brings_the_customer_back(client, customer):

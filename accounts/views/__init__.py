@@ -17,11 +17,13 @@ from accounts.views.email_change import (  # noqa: F401
     email_change_resend,
     email_change_verify,
 )
+from accounts.views.language import set_language  # noqa: F401
 from accounts.views.login import (  # noqa: F401
     WEBAUTHN_LOGIN_KEY,
     WEBAUTHN_REGISTER_KEY,
     AdminLoginView,
     LoginView,
+    LogoutView,
     login_second_step,
     login_security_key_options,
     reauth,

@@ -45,6 +45,23 @@ class LoginView(auth_views.LoginView):
         return response
 
 
+class LogoutView(auth_views.LogoutView):
+    """POST logs out, then the login page says so. A GET (a typed or bookmarked
+    /logout/) shows a page that asks first: following a link must not log anyone out."""
+
+    http_method_names = ("get", "post", "options")
+
+    def get(self, request, *args, **kwargs):
+        return render(request, "accounts/logout.html")
+
+    def post(self, request, *args, **kwargs):
+        was_logged_in = request.user.is_authenticated
+        response = super().post(request, *args, **kwargs)
+        if was_logged_in:
+            messages.success(request, _("You are logged out. See you soon."))
+        return response
+
+
 class AdminLoginView(LoginView):
     """/admin/login/: the same login, then back to admin (which asks staff for their
     second factor). A customer already logged in sees the form, not a redirect loop."""

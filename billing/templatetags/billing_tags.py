@@ -43,6 +43,12 @@ def invoice_rows(invoices):
                f'{escape(pgettext("invoice", "Overdue"))}</span>')
     pdf = escape(gettext("PDF"))
     pay = escape(gettext("Pay"))
+    # Column names again on each cell: a phone shows a row as a card (portal.css .table-stack).
+    label = {name: escape(text) for name, text in (
+        ("number", gettext("Number")), ("date", gettext("Date")), ("due", gettext("Due date")),
+        ("kind", gettext("Kind")), ("total", gettext("Total incl. tax")),
+        ("amount_due", gettext("Amount due")), ("status", gettext("Status")),
+        ("pdf", gettext("Download")))}
     rows = []
     for invoice in invoices:
         number = escape(invoice["number"])
@@ -58,16 +64,19 @@ def invoice_rows(invoices):
         row_class = ' class="table-danger"' if invoice["overdue"] else ""
         rows.append(
             f'<tr{row_class}>'
-            f'<td class="text-nowrap"><a href="{page_url[0]}{number}{page_url[1]}" '
-            f'class="font-monospace">{number}</a></td>'
-            f'<td class="{WIDE}">{escape(local_date(invoice["issued_at"].astimezone(tz)))}</td>'
-            f'<td class="{WIDE}">{escape(local_date(due.astimezone(tz))) if due else ""}</td>'
-            f'<td class="{WIDE}">{kinds[invoice["kind"]]}</td>'
-            f'<td class="text-end text-nowrap {WIDE}">'
+            f'<td class="text-nowrap" data-label="{label["number"]}">'
+            f'<a href="{page_url[0]}{number}{page_url[1]}" class="font-monospace">{number}</a></td>'
+            f'<td class="{WIDE}" data-label="{label["date"]}">'
+            f'{escape(local_date(invoice["issued_at"].astimezone(tz)))}</td>'
+            f'<td class="{WIDE}" data-label="{label["due"]}">'
+            f'{escape(local_date(due.astimezone(tz))) if due else ""}</td>'
+            f'<td class="{WIDE}" data-label="{label["kind"]}">{kinds[invoice["kind"]]}</td>'
+            f'<td class="text-end text-nowrap {WIDE}" data-label="{label["total"]}">'
             f'{escape(format_money(invoice["total"], invoice["currency"]))}</td>'
-            f'<td class="text-end text-nowrap invoice-amount-due">'
+            f'<td class="text-end text-nowrap invoice-amount-due" data-label="{label["amount_due"]}">'
             f'{escape(format_money(invoice["amount_due"], invoice["currency"]))}</td>'
-            f'<td>{status}{action}</td><td class="text-end {WIDE}">'
+            f'<td data-label="{label["status"]}">{status}{action}</td>'
+            f'<td class="text-end" data-label="{label["pdf"]}">'
             f'<a href="{pdf_url[0]}{number}{pdf_url[1]}">{pdf}</a></td></tr>'
         )
     return mark_safe("\n".join(rows))

@@ -78,8 +78,8 @@ def test_the_list_shows_the_amount_due_and_the_due_date(customer_client, custome
     with time_machine.travel(NOW, tick=False):
         page = customer_client.get("/billing/invoices/").content.decode()
     assert "Amount due" in page and "03/24/2026" in page
-    due_cells = page.split('invoice-amount-due">')[1:]
-    amounts = {number: cell.split("<")[0] for number, cell in
+    due_cells = page.split('invoice-amount-due"')[1:]
+    amounts = {number: cell.split(">", 1)[1].split("<")[0] for number, cell in
                zip(rows(page), due_cells, strict=True)}
     assert amounts == {unpaid.number: "€60.38", paid.number: "€0.00"}
 

@@ -5,7 +5,8 @@ pytestmark = pytest.mark.django_db
 
 def test_the_menu_links_to_services_orders_and_invoices(customer_client):
     page = customer_client.get("/account/").content.decode()
-    menu = page[page.index('class="navbar-nav me-auto"'):page.index('class="navbar-nav ms-auto"')]
+    start = page.index('class="navbar-nav me-auto"')
+    menu = page[start:page.index("</ul>", start)]
     for url, label in (("/billing/services/", "Services"), ("/billing/orders/", "Orders"),
                        ("/billing/invoices/", "Invoices")):
         assert f'href="{url}">{label}</a>' in menu

@@ -5,7 +5,8 @@ pytestmark = pytest.mark.django_db
 
 def test_the_menu_and_the_dashboard_link_to_support(customer_client):
     page = customer_client.get("/account/").content.decode()
-    menu = page[page.index('class="navbar-nav me-auto"'):page.index('class="navbar-nav ms-auto"')]
+    start = page.index('class="navbar-nav me-auto"')
+    menu = page[start:page.index("</ul>", start)]
     assert 'href="/account/support/">Support</a>' in menu
     assert 'id="dashboard-support"' in page
 
