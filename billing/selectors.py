@@ -7,10 +7,10 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from accounts.models import User
-from billing.models import ContactChangeRequest, ContactRole, Invoice, Order, Service
+from billing.models import ContactChangeRequest, ContactRole, Invoice, Order, OrderLine, Service
 from portal.cache import cached
 
 PAGE_SIZE = 25
@@ -32,8 +32,12 @@ def service_list(*, user: User, page: str | int | None) -> Page:
 def order_list(*, user: User, page: str | int | None) -> Page:
     """The customer's orders with their invoices, lines, products and services, newest
     first."""
+    lines = OrderLine.objects.select_related("product", "service").only(
+        "order_id", "product__name", "service__name").order_by("pk")
     orders = (Order.objects.filter(customer=user).select_related("invoice")
-              .prefetch_related("lines__product", "lines__service")
+              .only("pk", "created_at", "invoice__number", "invoice__total",
+                    "invoice__currency", "invoice__paid_at")
+              .prefetch_related(Prefetch("lines", queryset=lines))
               .order_by("-created_at", "-pk"))
     return _loaded(Paginator(orders, PAGE_SIZE).get_page(page))
 

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from portal.db import ChoiceLabels
 from portal.text import no_control_characters
 
 
@@ -96,7 +97,7 @@ CONTACT_ROLE_FIELDS = {
 }
 
 
-class Service(models.Model):
+class Service(ChoiceLabels, models.Model):
     """Something a customer owns: a domain, a hosting plan, a VPS."""
 
     class Status(models.TextChoices):
