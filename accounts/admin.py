@@ -16,7 +16,7 @@ from accounts.models import (
     SecurityEvent,
     User,
 )
-from portal.admin import PortalModelAdmin
+from portal.admin import CappedCountPaginator, PortalModelAdmin
 from portal.errors import DomainError
 
 ACCESS_FIELDS = ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")
@@ -34,7 +34,11 @@ class UserAdmin(PortalModelAdmin):
     search_fields = ("nic_handle", "email", "spare_email", "first_name", "last_name",
                      "phone", "organisation")
     ordering = ("-date_joined",)
+    # A million customers: no COUNT of the whole table (show_full_result_count) nor of
+    # a search's matches past a cap (the paginator); names are searched through the
+    # trigram indexes of migration 0017 on PostgreSQL.
     show_full_result_count = False
+    paginator = CappedCountPaginator
     actions = ["send_password_reset"]
     fieldsets = (
         (None, {"fields": ("nic_handle", "email", "spare_email", "email_confirmed_at")}),
