@@ -28,7 +28,7 @@ class UserAdmin(PortalModelAdmin):
     lands in the customer's security log and the customer is told."""
 
     list_display = ("nic_handle", "email", "first_name", "last_name", "organisation",
-                    "country", "email_confirmed_at", "is_active", "date_joined")
+                    "country_name", "email_confirmed_at", "is_active", "date_joined")
     list_filter = ("is_active", "is_staff", "legal_form", "language", "login_notifications",
                    "date_joined")
     search_fields = ("nic_handle", "email", "spare_email", "first_name", "last_name",
@@ -36,9 +36,12 @@ class UserAdmin(PortalModelAdmin):
     ordering = ("-date_joined",)
     # A million customers: no COUNT of the whole table (show_full_result_count) nor of
     # a search's matches past a cap (the paginator); names are searched through the
-    # trigram indexes of migration 0017 on PostgreSQL.
+    # trigram indexes of migration 0018 on PostgreSQL.
     show_full_result_count = False
     paginator = CappedCountPaginator
+    # The admin's rows cost about a millisecond each to render (eleven columns, the
+    # checkbox's widget): a search finds its customer among 25 as well as among 100.
+    list_per_page = 25
     actions = ["send_password_reset"]
     fieldsets = (
         (None, {"fields": ("nic_handle", "email", "spare_email", "email_confirmed_at")}),
@@ -53,6 +56,12 @@ class UserAdmin(PortalModelAdmin):
 
     search_help_text = _("A customer ID or an email address finds that customer at once; "
                          "other words are searched in names, phone and organisation.")
+
+    @admin.display(description=_("country"), ordering="country")
+    def country_name(self, obj):
+        # The admin's own display of a choice field builds the dict of all 250
+        # countries, translated, for every row: 100 rows took most of the page's time.
+        return obj.country.name or self.get_empty_value_display()
 
     def get_search_results(self, request, queryset, search_term):
         # A NIC handle or an email address goes straight to its customer through the

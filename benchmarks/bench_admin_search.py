@@ -3,14 +3,14 @@ customer change page, on PostgreSQL, at a small and a large number of customers,
 same run.
 
 For each size, in a fresh process and database (migrated: the trigram indexes of
-accounts 0017 included): N customers made with one set-based INSERT from
+accounts 0017 and 0018 included): N customers made with one set-based INSERT from
 generate_series (then ANALYZE), with 5,000 different surnames of 10 letters (a prefix
 shared by every surname, as "Surname123" was, would make every trigram search read
 the whole index: real names are not like that), a superuser logged in with a proven second factor, then
 REQUESTS requests of each kind, alternating: a NIC handle, an email address, a surname
-(a substring search through the trigram indexes), and the list without a search (no
-full COUNT: accounts.admin.UserAdmin's capped paginator). It prints p50 and p95 of
-each; at the largest size every kind must answer in p50 < 50 ms, and a NIC handle or
+(a substring search through the trigram indexes), and, for reference, the list without
+a search (no full COUNT: accounts.admin.UserAdmin's capped paginator). It prints p50
+and p95 of each; at the largest size the searches must answer in p50 < 50 ms, and a NIC handle or
 an email must stay flat (p50 at most twice the small size's, the baseline of the same
 run). The change page of one customer is loaded too: its queries are counted at both
 sizes (target: at most 15, the same number).
@@ -136,14 +136,17 @@ def test_admin_search_and_change_page_stay_flat(request):
     for kind in KINDS:
         ratio = largest[kind]["p50"] / smallest[kind]["p50"]
         flat = kind in ("NIC handle", "email")
-        ok = largest[kind]["p50"] < MAX_P50_MS and (not flat or ratio <= MAX_RATIO)
+        reference = kind == "list, no search"  # not in issue 18's table: shown only
+        ok = None if reference else (largest[kind]["p50"] < MAX_P50_MS
+                                     and (not flat or ratio <= MAX_RATIO))
         record(f"admin search ?q= {kind} at {largest['n']:,} customers",
                f"{smallest['n']:,} customers: p50 {smallest[kind]['p50']:.1f} ms",
                f"p50 {largest[kind]['p50']:.1f} ms, p95 {largest[kind]['p95']:.1f} ms",
                f"{ratio:.2f}",
+               "— (reference)" if reference else
                f"p50 < {MAX_P50_MS:.0f} ms" + (f", ratio <= {MAX_RATIO:.0f}" if flat else ""),
                ok)
-        if not ok:
+        if ok is False:
             missed.append(kind)
     queries = [row["change_page_queries"] for row in rows]
     ok = max(queries) <= MAX_CHANGE_PAGE_QUERIES and len(set(queries)) == 1

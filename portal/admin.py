@@ -119,7 +119,7 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self):
-        return self.object_list[:self.COUNT_CAP].count()
+        return self.object_list.order_by()[:self.COUNT_CAP].count()
 
 
 class PortalModelAdmin(OfferedParametersOnly, admin.ModelAdmin):

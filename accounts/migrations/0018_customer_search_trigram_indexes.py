@@ -33,6 +33,6 @@ def drop(apps, schema_editor):
 
 class Migration(migrations.Migration):
 
-    dependencies = [("accounts", "0016_security_actions_contacts_and_second_factor")]
+    dependencies = [("accounts", "0017_customer_list_index")]
 
     operations = [migrations.RunPython(create, drop, elidable=False)]
