@@ -20,7 +20,8 @@ TOP = {"portal", "portal.settings", "portal.test_settings", "portal.urls", "port
        "portal.wsgi", "portal.admin", "portal.apps", "portal.views", "portal.outbox_admin",
        "portal.middleware", "portal.uploads"}
 UTILITIES = {"portal.db", "portal.ratelimit", "portal.text", "portal.errors", "portal.links",
-             "portal.cache", "portal.requestinfo", "portal.queueing"}
+             "portal.cache", "portal.requestinfo", "portal.queueing", "portal.templatetags",
+             "portal.templatetags.portal_forms"}
 
 
 def project_modules():
