@@ -47,6 +47,9 @@ class Lane:
             Path(folder) / name, name=f"{name}-worker", smtp_port=self.sink.port,
             database=database_url(connection.settings_dict), broker_url="filesystem://",
             PORTAL_VAR_DIR=str(self.var),
+            # Both lanes share one database: a batch would also take the other lane's
+            # rows (to the wrong sink). One row per task keeps each lane's email its own.
+            EMAIL_DELIVERY_BATCH="1",
         )
         self.addresses = []
         self.timings = []
