@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
@@ -20,6 +20,10 @@ from portal.admin import CappedCountPaginator, PortalModelAdmin
 from portal.errors import DomainError
 
 ACCESS_FIELDS = ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")
+
+
+# Past this many matches a text search lets the database walk the list's order.
+SEARCH_MATCHES_MAX = 1000
 
 
 @admin.register(User)
@@ -69,7 +73,17 @@ class UserAdmin(PortalModelAdmin):
         exact = selectors.customers_by_login(term=search_term)
         if exact is not None:
             return queryset & exact, False
-        return super().get_search_results(request, queryset, search_term)
+        found, may_have_duplicates = super().get_search_results(request, queryset,
+                                                                search_term)
+        if not search_term.strip() or connection.vendor != "postgresql":
+            return found, may_have_duplicates
+        # The matches first, through the trigram indexes (no ORDER BY); then the page of
+        # them in the list's order. In one query the planner walks the whole "newest
+        # first" index and tests each customer: 1.5 s at a million for 200 matches.
+        ids = list(found.order_by().values_list("pk", flat=True)[:SEARCH_MATCHES_MAX + 1])
+        if len(ids) <= SEARCH_MATCHES_MAX:
+            return queryset.filter(pk__in=ids), False
+        return found, may_have_duplicates  # a common word: the ordered walk finds a page soon
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         # Each permission's label names its content type: one query for all of them

@@ -98,8 +98,10 @@ def email_deliver_due(*, email_id: int | None = None,
     RETURNING over rows picked with FOR UPDATE SKIP LOCKED), so two workers take
     different rows. A worker that dies mid-batch leaves its unsent rows `sending`: the
     re-queue job hands them back after SENDING_TIMEOUT. `email_id` (the row the task was
-    published for) is claimed even when its due time is a little ahead of this clock
-    (CLOCK_TOLERANCE: the web and the worker may disagree).
+    published for) is claimed whatever its due time, as email_deliver does; other rows
+    only once due. A row that fails inside another row's batch gets a retry task with
+    its back-off (deliver_email_task); if its own first task was still waiting in the
+    broker, that task tries it once sooner.
 
     Returns {id: TemporaryDeliveryError} for the rows put back with a back-off; the
     caller schedules their retries."""
@@ -112,16 +114,13 @@ def email_deliver_due(*, email_id: int | None = None,
     return postponed
 
 
-# How far ahead of this worker's clock the due time of the row a task names may be.
-CLOCK_TOLERANCE = timedelta(seconds=5)
-
-
 def _claim_due(*, email_id: int | None, limit: int) -> list[OutboundEmail]:
-    """Claim `email_id` if it is queued and due (within CLOCK_TOLERANCE), and up to
-    `limit` rows in all with the oldest other due rows; load them."""
+    """Claim `email_id` if it is queued (whatever its due time, as email_deliver: its
+    task was published for it), and up to `limit` rows in all with the oldest other due
+    rows; load them."""
     now = timezone.now()
     queued = OutboundEmail.objects.filter(status=OutboundEmail.Status.QUEUED)
-    own = queued.filter(pk=email_id, next_attempt_at__lte=now + CLOCK_TOLERANCE)
+    own = queued.filter(pk=email_id)
     others = (queued.filter(next_attempt_at__lte=now).exclude(pk=email_id)
               .order_by("next_attempt_at", "pk"))
     if connection.vendor == "postgresql":

@@ -66,7 +66,7 @@ def test_a_batch_takes_at_most_its_size_oldest_first(customer, settings):
     assert statuses() == ["sent"] * 5 and len(mail.outbox) == 5
 
 
-def test_a_row_waiting_for_its_back_off_is_not_taken_by_a_batch(customer):
+def test_a_row_waiting_for_its_back_off_is_not_taken_by_another_rows_batch(customer):
     waiting, fresh = queue(customer, 2)
     OutboundEmail.objects.filter(pk=waiting.pk).update(
         next_attempt_at=timezone.now() + timedelta(seconds=30), attempts=1)
