@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
@@ -16,10 +16,14 @@ from accounts.models import (
     SecurityEvent,
     User,
 )
-from portal.admin import PortalModelAdmin
+from portal.admin import CappedCountPaginator, PortalModelAdmin
 from portal.errors import DomainError
 
 ACCESS_FIELDS = ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")
+
+
+# Past this many matches a text search lets the database walk the list's order.
+SEARCH_MATCHES_MAX = 1000
 
 
 @admin.register(User)
@@ -28,13 +32,20 @@ class UserAdmin(PortalModelAdmin):
     lands in the customer's security log and the customer is told."""
 
     list_display = ("nic_handle", "email", "first_name", "last_name", "organisation",
-                    "country", "email_confirmed_at", "is_active", "date_joined")
+                    "country_name", "email_confirmed_at", "is_active", "date_joined")
     list_filter = ("is_active", "is_staff", "legal_form", "language", "login_notifications",
                    "date_joined")
     search_fields = ("nic_handle", "email", "spare_email", "first_name", "last_name",
                      "phone", "organisation")
     ordering = ("-date_joined",)
+    # A million customers: no COUNT of the whole table (show_full_result_count) nor of
+    # a search's matches past a cap (the paginator); names are searched through the
+    # trigram indexes of migration 0018 on PostgreSQL.
     show_full_result_count = False
+    paginator = CappedCountPaginator
+    # The admin's rows cost about a millisecond each to render (eleven columns, the
+    # checkbox's widget): a search finds its customer among 25 as well as among 100.
+    list_per_page = 25
     actions = ["send_password_reset"]
     fieldsets = (
         (None, {"fields": ("nic_handle", "email", "spare_email", "email_confirmed_at")}),
@@ -51,13 +62,29 @@ class UserAdmin(PortalModelAdmin):
     search_help_text = _("A customer ID or an email address finds that customer at once; "
                          "other words are searched in names, phone and organisation.")
 
+    @admin.display(description=_("country"), ordering="country")
+    def country_name(self, obj):
+        # The admin's own display of a choice field builds the dict of all 250
+        # countries, translated, for every row: 100 rows took most of the page's time.
+        return obj.country.name or self.get_empty_value_display()
+
     def get_search_results(self, request, queryset, search_term):
         # A NIC handle or an email address goes straight to its customer through the
         # case-blind unique indexes; only other words search the text columns.
         exact = selectors.customers_by_login(term=search_term)
         if exact is not None:
             return queryset & exact, False
-        return super().get_search_results(request, queryset, search_term)
+        found, may_have_duplicates = super().get_search_results(request, queryset,
+                                                                search_term)
+        if not search_term.strip() or connection.vendor != "postgresql":
+            return found, may_have_duplicates
+        # The matches first, through the trigram indexes (no ORDER BY); then the page of
+        # them in the list's order. In one query the planner walks the whole "newest
+        # first" index and tests each customer: 1.5 s at a million for 200 matches.
+        ids = list(found.order_by().values_list("pk", flat=True)[:SEARCH_MATCHES_MAX + 1])
+        if len(ids) <= SEARCH_MATCHES_MAX:
+            return queryset.filter(pk__in=ids), False
+        return found, may_have_duplicates  # a common word: the ordered walk finds a page soon
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         # Each permission's label names its content type: one query for all of them

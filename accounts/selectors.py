@@ -11,7 +11,7 @@ from importlib import import_module
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import (
@@ -73,15 +73,21 @@ def security_events(*, user: User, page: str | int | None) -> Page:
 
 def second_factor_status(*, user: User) -> dict:
     """What the security page says about the second factor: the authenticator app (when
-    added) and how many backup codes remain."""
-    device = AuthenticatorApp.objects.filter(user=user, confirmed=True).first()
+    added) and how many backup codes remain. Two queries: the keys (their names are
+    listed), and the app and the backup codes together."""
+    totp = AuthenticatorApp.objects.filter(user=OuterRef("pk"), confirmed=True).order_by("pk")
+    unused = (BackupCode.objects.filter(user=OuterRef("pk"), used_at=None).values("user")
+              .annotate(count=Count("pk")).values("count"))
+    row = User.objects.filter(pk=user.pk).values(
+        totp_added_at=Subquery(totp.values("created_at")[:1]),
+        totp=Exists(totp), backup_codes_remaining=Subquery(unused[:1])).get()
     keys = security_keys(user=user)
     return {
-        "enabled": device is not None or bool(keys),
-        "totp": device is not None,
+        "enabled": row["totp"] or bool(keys),
+        "totp": row["totp"],
         "keys": keys,
-        "totp_added_at": device.created_at if device else None,
-        "backup_codes_remaining": BackupCode.objects.filter(user=user, used_at=None).count(),
+        "totp_added_at": row["totp_added_at"],
+        "backup_codes_remaining": row["backup_codes_remaining"] or 0,
     }
 
 
@@ -99,15 +105,18 @@ class ActiveSession:
 def sessions_active(*, user: User, current_session_key: str | None) -> list[ActiveSession]:
     """The customer's sessions that still exist in SESSION_ENGINE, most recently seen
     first, this one marked. On the database backend one query checks them all; on a
-    cache backend each is looked up (a customer has a handful)."""
-    rows = list(UserSession.objects.filter(user=user).order_by("-last_seen_at", "-pk"))
-    keys = {row.session_key for row in rows}
+    cache backend each is looked up (a customer has a handful). The user agent is read
+    once per process and distinct string (portal.requestinfo.browser_and_system)."""
+    rows = UserSession.objects.filter(user=user).order_by("-last_seen_at", "-pk")
     if settings.SESSION_ENGINE == "django.contrib.sessions.backends.db":
         from django.contrib.sessions.models import Session
 
-        alive = set(Session.objects.filter(session_key__in=keys, expire_date__gt=timezone.now())
-                    .values_list("session_key", flat=True))
+        rows = list(rows.annotate(alive=Exists(Session.objects.filter(
+            session_key=OuterRef("session_key"), expire_date__gt=timezone.now()))))
+        alive = {row.session_key for row in rows if row.alive}
     else:
+        rows = list(rows)
+        keys = {row.session_key for row in rows}
         store = import_module(settings.SESSION_ENGINE).SessionStore
         alive = {key for key in keys if store().exists(key)}
     sessions = []

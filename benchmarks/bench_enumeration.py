@@ -21,6 +21,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
+from benchmarks.table import record
 from conftest import PASSWORD, make_customer, signup_data
 
 ROUNDS = 150
@@ -63,6 +64,8 @@ def compare(what, kinds):
     ratio = first_ms / second_ms
     print(f"\n{what}, median of {ROUNDS}: {first} {first_ms:.2f} ms, {second} "
           f"{second_ms:.2f} ms, ratio {ratio:.2f}")
+    record(f"answer time: {what} ({first} / {second})", f"{second} {second_ms:.2f} ms",
+           f"{first_ms:.2f} ms", f"{ratio:.2f}", f"{LOW} to {HIGH}", LOW <= ratio <= HIGH)
     return ratio
 
 

@@ -16,9 +16,16 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
+from benchmarks.table import record
 from conftest import signup_data
 from notifications.models import OutboundEmail
-from notifications.tests.live import CeleryWorker, SmtpSink, database_url, publishing_to, wait_until
+from notifications.tests.live import (
+    CeleryWorker,
+    SmtpSink,
+    database_url,
+    publishing_to,
+    wait_until,
+)
 
 SIGNUPS = 30  # measured, of each kind
 WARM_UP = 4
@@ -40,6 +47,9 @@ class Lane:
             Path(folder) / name, name=f"{name}-worker", smtp_port=self.sink.port,
             database=database_url(connection.settings_dict), broker_url="filesystem://",
             PORTAL_VAR_DIR=str(self.var),
+            # Both lanes share one database: a batch would also take the other lane's
+            # rows (to the wrong sink). One row per task keeps each lane's email its own.
+            EMAIL_DELIVERY_BATCH="1",
         )
         self.addresses = []
         self.timings = []
@@ -103,6 +113,9 @@ def test_signup_does_not_wait_for_a_slow_smtp_server(tmp_path):
     print(f"Signup median, SMTP sink taking {SLOW_SMTP_SECONDS:.0f} s/message: "
           f"{slow_median * 1000:7.1f} ms ({len(slow.timings)} signups)")
     print(f"Ratio slow/instant: {ratio:.3f} (limit {MAX_RATIO})")
+    record("signup with a 2 s SMTP server", f"instant SMTP {fast_median * 1000:.1f} ms",
+           f"{slow_median * 1000:.1f} ms", f"{ratio:.2f}", f"<= {MAX_RATIO}",
+           ratio <= MAX_RATIO)
     print(f"Slow emails already delivered when the last signup answered: "
           f"{slow_done_at_the_end}/{len(slow.addresses)}; all delivered afterwards, "
           f"database: {connection.vendor}")

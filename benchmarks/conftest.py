@@ -103,3 +103,15 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
     if database["ENGINE"].endswith("sqlite3"):
         folder = tmp_path_factory.mktemp("bench-db")
         database.setdefault("TEST", {})["NAME"] = str(folder / "portal-bench.sqlite3")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The one table of the run (benchmarks/table.py), after everything else."""
+    from benchmarks.table import ROWS, render
+
+    if ROWS:
+        terminalreporter.write_sep("=", "make bench: every measure against its baseline, same run")
+        terminalreporter.write_line(render())
+        missed = [row.measure for row in ROWS if row.ok is False]
+        terminalreporter.write_line(f"targets missed: {', '.join(missed)}" if missed
+                                    else "every target met")

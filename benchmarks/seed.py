@@ -7,6 +7,7 @@ Run with DJANGO_SETTINGS_MODULE=benchmarks.settings; prints JSON for the benchma
 import json
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from unittest import mock
 
 import django
 
@@ -21,9 +22,12 @@ from accounts.services import account_create  # noqa: E402
 from billing.models import Invoice, InvoiceSequence, Product  # noqa: E402
 from billing.services.invoices import invoice_store_pdf  # noqa: E402
 from billing.services.orders import order_place, order_quote  # noqa: E402
+from notifications.services import email_queue  # noqa: E402
 
 INVOICES = 1000
 SECURITY_EVENTS = 30  # the security page shows 20
+ORDERS = 20  # each with its service and invoice: a full page of orders and of services
+EMAILS = 30  # the email history shows 20 a page
 YEAR = 2025
 
 
@@ -51,6 +55,15 @@ def main():
                                                  customer=customer).total_amount,
                         now=datetime(YEAR + 1, 2, 1, tzinfo=timezone.utc))
     invoice_store_pdf(invoice_id=order.invoice.pk)
+    for n in range(1, ORDERS):
+        order_place(customer=customer, product=hosting, period="year",
+                    service_name=f"bench{n}.example",
+                    quoted_total=order_quote(product=hosting, period="year").total_amount,
+                    now=datetime(YEAR + 1, 2, 1, tzinfo=timezone.utc))
+    with mock.patch("notifications.services.task_send_on_commit"):
+        for _ in range(EMAILS):
+            email_queue(template="password_changed", to=customer.email, user=customer,
+                        context={"ip": "198.51.100.7", "how": "change"})
     SecurityEvent.objects.bulk_create([
         SecurityEvent(user=customer, action=action, ip_address="198.51.100.7",
                       user_agent="Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Firefox/120.0")

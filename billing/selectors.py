@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import BooleanField, Case, Count, F, Q, QuerySet, Sum, When
+from django.db.models import BooleanField, Case, Count, F, Prefetch, Q, QuerySet, Sum, When
 from django.utils import timezone
 
 from accounts.models import User
@@ -18,6 +18,7 @@ from billing.models import (
     ContactRole,
     Invoice,
     Order,
+    OrderLine,
     Service,
     overdue_since,
 )
@@ -42,8 +43,13 @@ def service_list(*, user: User, page: str | int | None) -> Page:
 def order_list(*, user: User, page: str | int | None) -> Page:
     """The customer's orders with their invoices, lines, products and services, newest
     first."""
+    lines = OrderLine.objects.select_related("product", "service").only(
+        "order_id", "product__name", "product__name_es", "product__name_fr",
+        "service__name").order_by("pk")
     orders = (Order.objects.filter(customer=user).select_related("invoice")
-              .prefetch_related("lines__product", "lines__service")
+              .only("pk", "number", "created_at", "invoice__number", "invoice__total",
+                    "invoice__currency", "invoice__paid_at")
+              .prefetch_related(Prefetch("lines", queryset=lines))
               .order_by("-created_at", "-pk"))
     return _loaded(Paginator(orders, PAGE_SIZE).get_page(page))
 

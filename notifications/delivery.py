@@ -17,7 +17,9 @@ from datetime import datetime, timedelta
 from email.utils import formataddr, parseaddr
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
@@ -83,6 +85,92 @@ def email_deliver(*, email_id: int) -> bool:
     if not claimed:
         return False
     email = OutboundEmail.objects.select_related("user").get(pk=email_id)
+    postponed = _send_claimed(email)
+    if postponed is not None:
+        raise postponed
+    return True
+
+
+def email_deliver_due(*, email_id: int | None = None,
+                      limit: int | None = None) -> dict[int, TemporaryDeliveryError]:
+    """Deliver a batch over one connection: claim up to `limit` (EMAIL_DELIVERY_BATCH)
+    due queued rows, oldest first, then send them one after the other, each marked sent
+    (or failed, or put back with its back-off) as soon as the server has answered.
+
+    Every row is claimed before it is sent, as email_deliver does, so a row goes out
+    once; the claim of the whole batch is one statement on PostgreSQL (UPDATE ...
+    RETURNING over rows picked with FOR UPDATE SKIP LOCKED), so two workers take
+    different rows. A worker that dies mid-batch leaves its unsent rows `sending`: the
+    re-queue job hands them back after SENDING_TIMEOUT. `email_id` (the row the task was
+    published for) is claimed whatever its due time, as email_deliver does; other rows
+    only once due. A row that fails inside another row's batch gets a retry task with
+    its back-off (deliver_email_task); if its own first task was still waiting in the
+    broker, that task tries it once sooner.
+
+    Returns {id: TemporaryDeliveryError} for the rows put back with a back-off; the
+    caller schedules their retries."""
+    limit = limit or settings.EMAIL_DELIVERY_BATCH
+    postponed = {}
+    for email in _claim_due(email_id=email_id, limit=limit):
+        error = _send_claimed(email)
+        if error is not None:
+            postponed[email.pk] = error
+    return postponed
+
+
+def _claim_due(*, email_id: int | None, limit: int) -> list[OutboundEmail]:
+    """Claim `email_id` if it is queued (whatever its due time, as email_deliver: its
+    task was published for it), and up to `limit` rows in all with the oldest other due
+    rows; load them."""
+    now = timezone.now()
+    queued = OutboundEmail.objects.filter(status=OutboundEmail.Status.QUEUED)
+    own = queued.filter(pk=email_id)
+    others = (queued.filter(next_attempt_at__lte=now).exclude(pk=email_id)
+              .order_by("next_attempt_at", "pk"))
+    if connection.vendor == "postgresql":
+        return _claim_returning(own, others, email_id=email_id, now=now, limit=limit)
+    # Elsewhere (SQLite, one writer at a time): a conditional UPDATE per row, then one read.
+    candidates = [*own.values_list("pk", flat=True),
+                  *others.values_list("pk", flat=True)[:limit]][:limit]
+    claimed = [pk for pk in candidates
+               if queued.filter(pk=pk).update(status=OutboundEmail.Status.SENDING,
+                                              claimed_at=now, attempts=F("attempts") + 1)]
+    emails = OutboundEmail.objects.in_bulk(claimed)
+    return [emails[pk] for pk in claimed]
+
+
+def _claim_returning(own, others, *, email_id: int | None, now: datetime,
+                     limit: int) -> list[OutboundEmail]:
+    """Claim and load in one statement (PostgreSQL): the rows are picked with FOR UPDATE
+    SKIP LOCKED, so concurrent batches take different rows without waiting."""
+    meta, quote = OutboundEmail._meta, connection.ops.quote_name
+    columns = ", ".join(f"e.{quote(field.column)}" for field in meta.concrete_fields)
+    with transaction.atomic():  # FOR UPDATE wants a transaction, even to be written out
+        parts, params = [], []
+        for part in (own, others[:limit - 1] if limit > 1 else None):
+            try:
+                sql, part_params = (part.select_for_update(skip_locked=True).values("pk")
+                                    .query.sql_with_params())
+            except (AttributeError, EmptyResultSet):  # no part, or one that cannot match
+                continue
+            parts.append(f"SELECT pk FROM ({sql}) AS part{len(parts)}")
+            params.extend(part_params)
+        if not parts:
+            return []
+        sql = (f"WITH picked AS ({' UNION ALL '.join(parts)}) "
+               f"UPDATE {quote(meta.db_table)} AS e SET status = %s, claimed_at = %s, "
+               f"attempts = e.attempts + 1 FROM picked "
+               f"WHERE e.{quote(meta.pk.column)} = picked.pk RETURNING {columns}")
+        rows = list(OutboundEmail.objects.raw(
+            sql, [*params, OutboundEmail.Status.SENDING, now]))
+    # The task's own row first, then by due time.
+    return sorted(rows, key=lambda email: (email.pk != email_id, email.next_attempt_at,
+                                           email.pk))
+
+
+def _send_claimed(email: OutboundEmail) -> TemporaryDeliveryError | None:
+    """Send a claimed row and record the outcome; the error when it was put back in
+    the queue with a back-off."""
     email_render_stored(email)
     try:
         message = _message(email)
@@ -91,14 +179,13 @@ def email_deliver(*, email_id: int) -> bool:
     except Exception as exc:  # whatever went wrong, the row must leave `sending`
         mail_connection_close()  # in an unknown state now
         permanent, error = describe_failure(exc)
-        _record_failure(email, error, permanent=permanent)
-    else:
-        _open.last_used = time.monotonic()
-        OutboundEmail.objects.filter(pk=email.pk).update(
-            status=OutboundEmail.Status.SENT, sent_at=timezone.now(), last_error="",
-            sealed_secrets="",
-        )
-    return True
+        return _record_failure(email, error, permanent=permanent)
+    _open.last_used = time.monotonic()
+    OutboundEmail.objects.filter(pk=email.pk).update(
+        status=OutboundEmail.Status.SENT, sent_at=timezone.now(), last_error="",
+        sealed_secrets="",
+    )
+    return None
 
 
 class _OpenConnection:
@@ -196,14 +283,15 @@ def describe_failure(exc: Exception) -> tuple[bool, str]:
     return False, f"{type(exc).__name__}: {exc}"
 
 
-def _record_failure(email: OutboundEmail, error: str, *, permanent: bool) -> None:
+def _record_failure(email: OutboundEmail, error: str, *,
+                    permanent: bool) -> TemporaryDeliveryError | None:
     if permanent or email.attempts >= MAX_ATTEMPTS:
         OutboundEmail.objects.filter(pk=email.pk).update(
             status=OutboundEmail.Status.FAILED, last_error=error, sealed_secrets=""
         )
         log.error("Email %s failed for good after %s attempt(s): %s",
                   email.pk, email.attempts, error)
-        return
+        return None
     delay = retry_delay(email.attempts)
     OutboundEmail.objects.filter(pk=email.pk).update(
         status=OutboundEmail.Status.QUEUED, last_error=error,
@@ -211,7 +299,7 @@ def _record_failure(email: OutboundEmail, error: str, *, permanent: bool) -> Non
     )
     log.warning("Email %s not sent (attempt %s), next try in %s: %s",
                 email.pk, email.attempts, delay, error)
-    raise TemporaryDeliveryError(error, retry_in=delay)
+    return TemporaryDeliveryError(error, retry_in=delay)
 
 
 def email_requeue_stale(*, now: datetime | None = None) -> int:

@@ -8,6 +8,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from notifications.secrets import secrets_mask
+from portal.db import ChoiceLabels
 
 
 class Recipient(Protocol):
@@ -19,7 +20,7 @@ class Recipient(Protocol):
     language: str
 
 
-class OutboundEmail(models.Model):
+class OutboundEmail(ChoiceLabels, models.Model):
     """One email, written in the same transaction as the event that causes it.
 
     Delivery claims the row (queued -> sending) before talking to SMTP, so two workers

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import EmptyResultSet
 from django.db import NotSupportedError, connections, router
+from django.utils.encoding import force_str
 
 
 def _insert_from_select_sql(model, values, source):
@@ -48,3 +49,28 @@ def insert_from_select_pks(model, values, source) -> list:
     with connection.cursor() as cursor:
         cursor.execute(f"{sql} RETURNING {pk}", params)
         return sorted(row[0] for row in cursor.fetchall())
+
+
+class ChoiceLabels:
+    """Model mixin (before models.Model in the bases): `get_FOO_display()` without
+    translating every label of the field's choices on each call.
+
+    Django's own builds a dict of all the choices per call, and hashing a lazy label
+    translates it: a list of 20 rows with a 12-choice status translated 240 labels. Here
+    the value → label map is built once per field, and only the label shown is
+    translated, in the active language."""
+
+    def _get_FIELD_display(self, field):
+        labels = field.__dict__.get("_choice_labels")
+        if labels is None:
+            try:
+                labels = {value: label for value, label in field.flatchoices}
+            except TypeError:  # a choice value that cannot be a dict key
+                return super()._get_FIELD_display(field)
+            field._choice_labels = labels
+        value = getattr(self, field.attname)
+        try:
+            label = labels.get(value, value)
+        except TypeError:
+            return super()._get_FIELD_display(field)
+        return force_str(label, strings_only=True)

@@ -1,5 +1,6 @@
 """What a request says about where it comes from, for logs and notices."""
 
+import functools
 import ipaddress
 import unicodedata
 
@@ -39,6 +40,7 @@ def user_agent(request):
     return "".join(char for char in value if unicodedata.category(char) != "Cc")[:300]
 
 
+@functools.lru_cache(maxsize=2048)
 def browser_and_system(user_agent_string):
     """("Firefox 133", "Windows 10") from a User-Agent header, read with the uap-core
     rules that ua-parser keeps up to date; "" for a part it does not recognise."""

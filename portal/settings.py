@@ -193,7 +193,9 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "portal.context_processors.layout",
             ],
-            "libraries": {"formats": "portal.formats"},
+            # The portal package is not an app of its own (its AppConfig is the admin's).
+            "libraries": {"formats": "portal.formats",
+                          "portal_forms": "portal.templatetags.portal_forms"},
         },
     },
     {
@@ -501,6 +503,10 @@ CELERY_BEAT_SCHEDULE = {
 # First delay before an email is tried again after SMTP failed (doubled at each attempt,
 # capped at an hour; see notifications.delivery).
 EMAIL_RETRY_BASE_DELAY = envint("EMAIL_RETRY_BASE_DELAY", 30, minimum=1, maximum=3600)
+# Rows a delivery task claims and sends over one SMTP connection (notifications.delivery.
+# email_deliver_due). Rows of a batch wait `sending` while those before them go out: a
+# worker that dies leaves them for the re-queue job (5 minutes), so keep it modest.
+EMAIL_DELIVERY_BATCH = envint("EMAIL_DELIVERY_BATCH", 50, minimum=1, maximum=1000)
 
 LOGGING = {
     "version": 1,

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import Invoice, Service
+from portal.db import ChoiceLabels
 from portal.text import no_control_characters
 
 REOPEN_WINDOW = timedelta(days=7)
@@ -25,7 +26,7 @@ class Category(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class SupportRequest(models.Model):
+class SupportRequest(ChoiceLabels, models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
         WAITING = "waiting", _("Waiting for the customer")

@@ -7,9 +7,12 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.db import ChoiceLabels
+
 log = logging.getLogger(__name__)
 
-class SecurityEvent(models.Model):
+
+class SecurityEvent(ChoiceLabels, models.Model):
     """The account's security log: who did what to it, from where. Never edited."""
 
     class Action(models.TextChoices):

@@ -130,6 +130,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         indexes = [
             # Staff find a customer by their spare address too (accounts.selectors).
             models.Index(Lower("spare_email"), name="user_spare_email_ci"),
+            # The admin's list, newest first (UserAdmin.ordering, then the pk): a page of
+            # it is an index scan, not a sort of every customer.
+            models.Index(fields=["-date_joined", "-id"], name="user_joined_idx"),
         ]
 
     def __str__(self):

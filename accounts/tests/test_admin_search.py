@@ -2,6 +2,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from portal.admin import CappedCountPaginator
+
 pytestmark = pytest.mark.django_db
 
 
@@ -32,10 +34,28 @@ def test_an_email_address_finds_its_customer_by_primary_or_spare_address(
     assert " LIKE " not in sql.upper()
 
 
-def test_the_search_never_counts_every_customer(agent_client, customer):
-    _page, sql = search(agent_client, customer.nic_handle)
-    counts = [part for part in sql.split("SELECT") if "COUNT(*)" in part.upper()]
-    assert all("WHERE" in part.upper() for part in counts), counts
+def counts_in(client, params):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/admin/accounts/user/", params).status_code == 200
+    return [query["sql"] for query in queries.captured_queries
+            if "COUNT(" in query["sql"].upper()]
+
+
+@pytest.mark.parametrize("params", [{"q": "dm000001-OVH"}, {"q": "Martín"}, {}],
+                         ids=["nic handle", "name", "no search"])
+def test_the_list_never_counts_every_customer(agent_client, customer, params):
+    """Every COUNT is bounded: it stops at the paginator's cap (a LIMIT inside it), so
+    a million customers cost what ten thousand do."""
+    counts = counts_in(agent_client, params)
+    assert counts, "the paginator counts the page's rows"
+    cap = CappedCountPaginator.COUNT_CAP
+    assert all(f"LIMIT {cap}" in sql.upper() for sql in counts), counts
+
+
+def test_the_count_stops_at_the_cap(agent_client, customer, other_customer, monkeypatch):
+    monkeypatch.setattr(CappedCountPaginator, "COUNT_CAP", 1)
+    page = agent_client.get("/admin/accounts/user/").content.decode()
+    assert "1 customer" in page
 
 
 @pytest.mark.parametrize("term", ["Martín", "example.org", "@example.org", "+3491234"])

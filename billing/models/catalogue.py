@@ -10,6 +10,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from portal.db import ChoiceLabels
 from portal.text import no_control_characters
 
 
@@ -115,7 +116,7 @@ CONTACT_ROLE_FIELDS = {
 }
 
 
-class Service(models.Model):
+class Service(ChoiceLabels, models.Model):
     """Something a customer owns: a domain, a hosting plan, a VPS."""
 
     class Status(models.TextChoices):

@@ -7,9 +7,10 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from billing.models.catalogue import ContactRole, Service
+from portal.db import ChoiceLabels
 
 
-class ContactChangeRequest(models.Model):
+class ContactChangeRequest(ChoiceLabels, models.Model):
     """Moving one or more roles of a service from the account holding them (`holder`) to
     another NIC handle (OVHcloud's contactChange). Both accounts accept, each with its
     own single-use link or from the contacts page; only the hashes of the links are

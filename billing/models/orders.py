@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.models.catalogue import Period, Product, Service
 from billing.vat import Reason
+from portal.db import ChoiceLabels
 
 
 class Order(models.Model):
@@ -35,7 +36,7 @@ class Order(models.Model):
         return f"#{self.number}"
 
 
-class OrderLine(models.Model):
+class OrderLine(ChoiceLabels, models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines",
                               verbose_name=_("order"))
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+",

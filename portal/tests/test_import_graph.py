@@ -21,7 +21,8 @@ TOP = {"portal", "portal.settings", "portal.test_settings", "portal.urls", "port
        "portal.middleware", "portal.uploads", "portal.gunicorn_config",
        "portal.context_processors"}
 UTILITIES = {"portal.db", "portal.ratelimit", "portal.text", "portal.errors", "portal.links",
-             "portal.cache", "portal.requestinfo", "portal.queueing", "portal.formats"}
+             "portal.cache", "portal.requestinfo", "portal.queueing", "portal.formats",
+             "portal.templatetags", "portal.templatetags.portal_forms"}
 
 
 def project_modules():
