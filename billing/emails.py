@@ -6,6 +6,7 @@ email_kinds_declare(
     EmailKind("order_confirmed"),
     EmailKind("renewal_invoice"),
     EmailKind("service_delivered"),
+    EmailKind("credit_note_issued"),
     # Each account's own single-use link to accept or refuse a contact change.
     EmailKind("contact_change_request", secrets={"answer_url"}, security=True),
     EmailKind("contact_change_closed", security=True),

@@ -3,14 +3,25 @@ do no query."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TypeVar
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 
 from accounts.models import User
-from billing.models import ContactChangeRequest, ContactRole, Invoice, Order, Service
+from billing.models import (
+    ContactChangeRequest,
+    ContactRole,
+    CreditMovement,
+    CreditNote,
+    Invoice,
+    Order,
+    Payment,
+    Service,
+    credit_balance,
+)
 from portal.cache import cached
 
 PAGE_SIZE = 25
@@ -134,3 +145,68 @@ def contacts_overview(*, user: User, page: str | int | None) -> ContactsOverview
                                  else change.target_accepted_at)
     return ContactsOverview(owned=_loaded(Paginator(owned, PAGE_SIZE).get_page(page)), held=held,
                             sent=sent, received=received)
+
+
+def credit_note_rows(*, user: User) -> list[dict]:
+    """The customer's latest credit notes for the invoice list (number, date, invoice
+    number, total, currency), read through the same versioned cache as the invoices:
+    issuing a credit note gives the list a new version."""
+    return _cached(user, "credit-notes", produce=lambda: list(
+        CreditNote.objects.filter(customer=user).order_by("-issued_at", "-pk").values(
+            "number", "issued_at", "invoice__number", "total", "currency")[:CREDIT_NOTES_SHOWN]))
+
+
+CREDIT_NOTES_SHOWN = 50
+BALANCE_RECENT = 20
+
+
+@dataclass(frozen=True)
+class AccountBalance:
+    invoiced: Decimal  # issued invoices' totals
+    credited: Decimal  # credit notes' totals
+    received: Decimal  # money that came in: transfers and payments recorded by staff
+    due: Decimal  # what the unpaid invoices still have due
+    credit: Decimal  # account credit, used by the next invoice
+    unpaid: list[Invoice]  # invoices with something due, oldest first (`due` on each)
+    payments: list[Payment]  # the latest payments, with their invoices
+    movements: list[CreditMovement]  # the latest credit movements
+
+
+def account_balance(*, user: User) -> AccountBalance:
+    """What /billing/balance/ shows. Seven queries whatever the numbers. Balances:
+    invoiced − credited − received = due − credit (billing.models.payments)."""
+    zero = Decimal("0.00")
+
+    def total(queryset: QuerySet, field: str) -> Decimal:
+        return queryset.aggregate(s=Sum(field))["s"] or zero
+
+    issued = _issued(user)
+    paid_into = Payment.objects.filter(invoice__customer=user)
+    credit_used = Payment.Method.ACCOUNT_CREDIT
+    overpaid = CreditMovement.objects.filter(customer=user,
+                                             kind=CreditMovement.Kind.OVERPAYMENT)
+    sums = {
+        "paid": Subquery(Payment.objects.filter(invoice=OuterRef("pk")).values("invoice")
+                         .annotate(s=Sum("amount")).values("s")),
+        "noted": Subquery(CreditNote.objects.filter(invoice=OuterRef("pk")).values("invoice")
+                          .annotate(s=Sum("total")).values("s")),
+    }
+    unpaid = []
+    due = zero
+    for invoice in issued.annotate(**sums).order_by("issued_at", "pk"):
+        left = max(invoice.total - (invoice.paid or zero) - (invoice.noted or zero), zero)
+        if left:
+            invoice.due = left
+            unpaid.append(invoice)
+            due += left
+    return AccountBalance(
+        invoiced=total(issued, "total"),
+        credited=total(CreditNote.objects.filter(customer=user), "total"),
+        received=total(paid_into.exclude(method=credit_used), "amount") + total(overpaid, "amount"),
+        due=due, credit=credit_balance(user.pk), unpaid=unpaid,
+        payments=list(paid_into.select_related("invoice").order_by("-recorded_at", "-pk")
+                      [:BALANCE_RECENT]),
+        movements=list(CreditMovement.objects.filter(customer=user)
+                       .select_related("invoice", "credit_note")
+                       .order_by("-created_at", "-pk")[:BALANCE_RECENT]),
+    )

@@ -110,6 +110,22 @@ class Invoice(models.Model):
     def is_paid(self):
         return self.paid_at is not None
 
+    @property
+    def amount_paid(self) -> Decimal:
+        """The payments recorded against it (prefetch `payments` to read many)."""
+        return sum((payment.amount for payment in self.payments.all()), Decimal("0.00"))
+
+    @property
+    def amount_credited(self) -> Decimal:
+        """The totals of its credit notes (prefetch `credit_notes` to read many)."""
+        return sum((note.total for note in self.credit_notes.all()), Decimal("0.00"))
+
+    @property
+    def amount_due(self) -> Decimal:
+        """Total − payments − credit notes, never below zero: a credit note beyond what
+        was left to pay became account credit when it was issued."""
+        return max(self.total - self.amount_paid - self.amount_credited, Decimal("0.00"))
+
     def ensure_draft(self):
         if self.is_issued:
             raise InvoiceIssued(self.number)
