@@ -109,7 +109,7 @@ def test_a_zero_cache_time_renders_the_list_each_time(customer_client, customer,
     settings.INVOICE_LIST_CACHE_SECONDS = 0
     bulk_invoices(customer, 2)
     customer_client.get("/billing/invoices/")
-    with django_assert_num_queries(4):  # session, user, years, rows
+    with django_assert_num_queries(5):  # session, user, years, rows, credit notes
         customer_client.get("/billing/invoices/")
 
 
