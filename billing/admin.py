@@ -313,6 +313,18 @@ class CreditMovementAdmin(ReadOnlyBillingAdmin):
     date_hierarchy = "created_at"
 
 
+class ImporterMayViewMixin:
+    """Who may import statements may read them and their entries (what needs review)."""
+
+    def has_view_permission(self, request, obj=None):
+        return (request.user.has_perm("billing.import_bankstatement")
+                or super().has_view_permission(request, obj))
+
+    def has_module_permission(self, request):
+        return (request.user.has_perm("billing.import_bankstatement")
+                or super().has_module_permission(request))
+
+
 class NeedsReviewFilter(admin.SimpleListFilter):
     title = _("needs review")
     parameter_name = "review"
@@ -329,14 +341,35 @@ class NeedsReviewFilter(admin.SimpleListFilter):
         return queryset
 
 
+class StatementFilter(admin.SimpleListFilter):
+    """The entries of one statement: the latest ones offered, any one reachable by its
+    link in the statements' list."""
+
+    title = _("statement")
+    parameter_name = "statement"
+
+    def lookups(self, request, model_admin):
+        latest = list(BankStatement.objects.order_by("-imported_at", "-pk")[:20])
+        chosen = self.value()
+        if chosen and chosen.isdigit() and all(str(s.pk) != chosen for s in latest):
+            latest += list(BankStatement.objects.filter(pk=int(chosen)))
+        return [(str(statement.pk), str(statement)) for statement in latest]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(statement_id=int(value))
+        return queryset
+
+
 @admin.register(StatementEntry)
-class StatementEntryAdmin(ReadOnlyBillingAdmin):
+class StatementEntryAdmin(ImporterMayViewMixin, ReadOnlyBillingAdmin):
     """Credit entries of the statements imported and what reconciliation made of each:
     those that need a human (unmatched, partial, over-paid) say why."""
 
     list_display = ("bank_reference", "booked_on", "amount", "outcome", "reason", "invoice",
                     "customer", "debtor_name")
-    list_filter = (NeedsReviewFilter, "outcome", "statement")
+    list_filter = (NeedsReviewFilter, "outcome", StatementFilter)
     search_fields = ("bank_reference", "remittance", "debtor_name", "invoice__number",
                      "customer__nic_handle")
     list_select_related = ("invoice", "customer")
@@ -346,7 +379,7 @@ class StatementEntryAdmin(ReadOnlyBillingAdmin):
 
 
 @admin.register(BankStatement)
-class BankStatementAdmin(ReadOnlyBillingAdmin):
+class BankStatementAdmin(ImporterMayViewMixin, ReadOnlyBillingAdmin):
     """"Add" is the upload of a statement file: staff holding the "import bank
     statements" permission only; each import is written to the admin log."""
 
@@ -361,7 +394,7 @@ class BankStatementAdmin(ReadOnlyBillingAdmin):
     @admin.display(description=_("entries"))
     def entries_link(self, obj):
         url = reverse("admin:billing_statemententry_changelist")
-        return format_html('<a href="{}?statement__id__exact={}">{}</a>', url, obj.pk,
+        return format_html('<a href="{}?statement={}">{}</a>', url, obj.pk,
                            _("entries"))
 
     def has_add_permission(self, request):
@@ -392,7 +425,7 @@ class BankStatementAdmin(ReadOnlyBillingAdmin):
                                    "known": statement.entries_known,
                                    "skipped": statement.entries_skipped}, messages.SUCCESS)
                 return redirect(reverse("admin:billing_statemententry_changelist")
-                                + f"?statement__id__exact={statement.pk}")
+                                + f"?statement={statement.pk}")
         context = {**self.admin_site.each_context(request), "opts": self.model._meta,
                    "form": form, "title": _("Import a bank statement")}
         return render(request, "admin/billing/bankstatement/upload.html", context)
