@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from accounts.models import User
 from billing.models import (
@@ -21,6 +21,7 @@ from billing.models import (
     Payment,
     Service,
     credit_balance,
+    decimal_sum,
 )
 from portal.cache import cached
 
@@ -173,37 +174,30 @@ class AccountBalance:
 
 
 def account_balance(*, user: User) -> AccountBalance:
-    """What /billing/balance/ shows. Seven queries whatever the numbers. Balances:
+    """What /billing/balance/ shows. Eight queries whatever the numbers; money is added
+    up in Python (billing.models.decimal_sum). Balances:
     invoiced − credited − received = due − credit (billing.models.payments)."""
     zero = Decimal("0.00")
-
-    def total(queryset: QuerySet, field: str) -> Decimal:
-        return queryset.aggregate(s=Sum(field))["s"] or zero
-
-    issued = _issued(user)
+    issued = list(_issued(user).only("pk", "number", "issued_at", "total", "currency")
+                  .prefetch_related(Prefetch("payments", Payment.objects.only("invoice", "amount")),
+                                    Prefetch("credit_notes",
+                                             CreditNote.objects.only("invoice", "total")))
+                  .order_by("issued_at", "pk"))
+    unpaid = []
+    for invoice in issued:
+        invoice.due = invoice.amount_due
+        if invoice.due:
+            unpaid.append(invoice)
     paid_into = Payment.objects.filter(invoice__customer=user)
-    credit_used = Payment.Method.ACCOUNT_CREDIT
     overpaid = CreditMovement.objects.filter(customer=user,
                                              kind=CreditMovement.Kind.OVERPAYMENT)
-    sums = {
-        "paid": Subquery(Payment.objects.filter(invoice=OuterRef("pk")).values("invoice")
-                         .annotate(s=Sum("amount")).values("s")),
-        "noted": Subquery(CreditNote.objects.filter(invoice=OuterRef("pk")).values("invoice")
-                          .annotate(s=Sum("total")).values("s")),
-    }
-    unpaid = []
-    due = zero
-    for invoice in issued.annotate(**sums).order_by("issued_at", "pk"):
-        left = max(invoice.total - (invoice.paid or zero) - (invoice.noted or zero), zero)
-        if left:
-            invoice.due = left
-            unpaid.append(invoice)
-            due += left
     return AccountBalance(
-        invoiced=total(issued, "total"),
-        credited=total(CreditNote.objects.filter(customer=user), "total"),
-        received=total(paid_into.exclude(method=credit_used), "amount") + total(overpaid, "amount"),
-        due=due, credit=credit_balance(user.pk), unpaid=unpaid,
+        invoiced=sum((invoice.total for invoice in issued), zero),
+        credited=decimal_sum(CreditNote.objects.filter(customer=user), "total"),
+        received=(decimal_sum(paid_into.exclude(method=Payment.Method.ACCOUNT_CREDIT), "amount")
+                  + decimal_sum(overpaid, "amount")),
+        due=sum((invoice.due for invoice in unpaid), zero), credit=credit_balance(user.pk),
+        unpaid=unpaid,
         payments=list(paid_into.select_related("invoice").order_by("-recorded_at", "-pk")
                       [:BALANCE_RECENT]),
         movements=list(CreditMovement.objects.filter(customer=user)

@@ -31,6 +31,7 @@ from billing.models.payments import (
     Payment,
     StatementEntry,
     credit_balance,
+    decimal_sum,
 )
 
 __all__ = [

@@ -148,8 +148,12 @@ class CreditMovement(models.Model):
         return f"{self.get_kind_display()}: {self.amount}"
 
 
+def decimal_sum(queryset: models.QuerySet, field: str) -> Decimal:
+    """The exact sum of a money column. Added up here, not with SQL's SUM: SQLite sums
+    decimals as floating point numbers (0.1 + 0.2 ≠ 0.3 there)."""
+    return sum(queryset.values_list(field, flat=True), Decimal("0.00"))
+
+
 def credit_balance(customer_id: int) -> Decimal:
     """The customer's account credit: the sum of its movements."""
-    total = CreditMovement.objects.filter(customer_id=customer_id).aggregate(
-        total=models.Sum("amount"))["total"]
-    return total if total is not None else Decimal("0.00")
+    return decimal_sum(CreditMovement.objects.filter(customer_id=customer_id), "amount")

@@ -10,7 +10,6 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
 from django.urls import reverse
 
 from accounts.models import SecurityEvent, User
@@ -24,6 +23,7 @@ from billing.models import (
     Service,
     StatementEntry,
     credit_balance,
+    decimal_sum,
     period_end,
 )
 from billing.money import money
@@ -47,9 +47,8 @@ def invoice_due_locked(invoice_id: int) -> tuple[Invoice, Decimal]:
     amount due."""
     invoice = (Invoice.objects.select_for_update(of=("self",)).select_related("customer")
                .get(pk=invoice_id, status=Invoice.Status.ISSUED))
-    paid = Payment.objects.filter(invoice_id=invoice_id).aggregate(s=Sum("amount"))["s"] or ZERO
-    credited = (CreditNote.objects.filter(invoice_id=invoice_id).aggregate(s=Sum("total"))["s"]
-                or ZERO)
+    paid = decimal_sum(Payment.objects.filter(invoice_id=invoice_id), "amount")
+    credited = decimal_sum(CreditNote.objects.filter(invoice_id=invoice_id), "total")
     return invoice, max(invoice.total - paid - credited, ZERO)
 
 
