@@ -218,3 +218,12 @@ def test_a_pending_entry_is_skipped(staff, invoices):
     report = import_bytes(content, staff)
     assert (report.statement.entries_new, report.statement.entries_skipped) == (1, 1)
     assert not Invoice.objects.get(pk=invoices[1].pk).is_paid
+
+
+def test_a_camt054_notification_is_read_as_well(customer, invoices, staff):
+    content = statement([Credit(invoices[0].total, "NTF-1", structured=ref(invoices[0]))])
+    content = (content.replace(b"camt.053.001.08", b"camt.054.001.08")
+               .replace(b"BkToCstmrStmt", b"BkToCstmrDbtCdtNtfctn")
+               .replace(b"<Stmt>", b"<Ntfctn>").replace(b"</Stmt>", b"</Ntfctn>"))
+    import_bytes(content, staff)
+    assert Invoice.objects.get(pk=invoices[0].pk).is_paid
