@@ -57,5 +57,6 @@ __all__ = [
     "Service",
     "StatementEntry",
     "credit_balance",
+    "decimal_sum",
     "period_end",
 ]

@@ -1,7 +1,7 @@
 """Credit notes: issued by staff against an issued invoice, whole or by line."""
 
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -19,7 +19,7 @@ from .test_invoice_pdf import text_positions
 
 pytestmark = pytest.mark.django_db
 
-LATER = datetime(2026, 3, 20, 10, 0, tzinfo=timezone.utc)
+LATER = datetime(2026, 3, 20, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -29,13 +29,17 @@ def invoice(customer, hosting):
 
 def two_line_invoice(customer, hosting, domain):
     """An invoice of two lines (an order makes one): a renewal-style invoice."""
-    from billing.services.invoices import invoice_create, invoice_issue, invoice_line_add
+    from billing.services.invoices import (
+        invoice_create,
+        invoice_issue,
+        invoice_line_add,
+    )
 
     draft = invoice_create(customer=customer, kind="renewal", now=LATER)
     invoice_line_add(invoice=draft, description="Hosting", unit_price=Decimal("10.00"),
-                     tax_rate=Decimal("20"))
+                     tax_rate=Decimal(20))
     invoice_line_add(invoice=draft, description="Domain", unit_price=Decimal("5.00"),
-                     tax_rate=Decimal("10"))
+                     tax_rate=Decimal(10))
     return invoice_issue(invoice=draft, now=LATER)
 
 
