@@ -7,7 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from billing.models import ContactRole, Period, Product
+from billing.models import ContactRole, InvoiceLine, Period, Product
 from portal.formats import format_money
 from portal.text import no_control_characters
 
@@ -117,3 +117,34 @@ class ContactChangeForm(forms.Form):
 
 class ContactAnswerForm(forms.Form):
     decision = forms.ChoiceField(choices=[("accept", _("Accept")), ("refuse", _("Refuse"))])
+
+
+# --- Admin pages: a credit note, a bank statement upload ---------------------------------
+
+
+class InvoiceLineChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, line):
+        return f"{line.description} — {line.total_amount}"
+
+
+class CreditNoteForm(forms.Form):
+    """Which lines of the invoice to credit (all of them: the whole invoice) and why."""
+
+    lines = InvoiceLineChoiceField(queryset=InvoiceLine.objects.none(),
+                                   widget=forms.CheckboxSelectMultiple,
+                                   label=_("Lines to credit"),
+                                   error_messages={"required": _(
+                                       "Choose at least one line of the invoice to credit.")})
+    reason = forms.CharField(label=_("Reason"), max_length=255,
+                             validators=[no_control_characters],
+                             help_text=_("Shown on the credit note and in the customer's email."))
+
+    def __init__(self, *args, invoice, **kwargs):
+        super().__init__(*args, **kwargs)
+        lines = invoice.lines.filter(credited_by__isnull=True).order_by("position", "pk")
+        self.fields["lines"].queryset = lines
+        self.fields["lines"].initial = list(lines.values_list("pk", flat=True))
+
+
+class StatementUploadForm(forms.Form):
+    statement = forms.FileField(label=_("Bank statement (camt.053 or camt.054 XML)"))

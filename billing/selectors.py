@@ -9,17 +9,22 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import BooleanField, Case, Count, F, Prefetch, Q, QuerySet, Sum, When
+from django.db.models import BooleanField, Case, Count, F, Prefetch, Q, QuerySet, When
 from django.utils import timezone
 
 from accounts.models import User
 from billing.models import (
     ContactChangeRequest,
     ContactRole,
+    CreditMovement,
+    CreditNote,
     Invoice,
     Order,
     OrderLine,
+    Payment,
     Service,
+    credit_balance,
+    decimal_sum,
     overdue_since,
 )
 from portal.cache import cached
@@ -115,12 +120,27 @@ def _invoice_rows(*, user: User, year: int | None, number: int, today: datetime)
     rows = list(invoices.annotate(overdue=Case(When(overdue, then=True), default=False,
                                                output_field=BooleanField()))
                 .order_by("-overdue", "-year", "-sequence")
-                .values("number", "issued_at", "due_at", "kind", "total", "currency", "paid_at",
-                        "overdue")[first:first + PAGE_SIZE])
+                .values("pk", "number", "issued_at", "due_at", "kind", "total", "currency",
+                        "paid_at", "overdue")[first:first + PAGE_SIZE])
+    received = _received_by_invoice([row["pk"] for row in rows if not row["paid_at"]])
     for row in rows:
-        # Stand-in REPLACED AT MERGE by feat-moneyin's amount due (payments, credit notes).
-        row["amount_due"] = Decimal("0.00") if row["paid_at"] else row["total"]
+        row["amount_due"] = (Decimal("0.00") if row["paid_at"]
+                             else max(row["total"] - received[row["pk"]], Decimal("0.00")))
     return rows
+
+
+def _received_by_invoice(invoice_ids: list[int]) -> dict[int, Decimal]:
+    """Payments and credit notes per invoice, added up exactly (in Python: SQLite sums
+    decimals as floats); one query, none when there is no invoice to look at."""
+    received = {pk: Decimal("0.00") for pk in invoice_ids}
+    if invoice_ids:
+        payments = Payment.objects.filter(invoice_id__in=invoice_ids).order_by().values_list(
+            "invoice_id", "amount")
+        credited = CreditNote.objects.filter(invoice_id__in=invoice_ids).order_by().values_list(
+            "invoice_id", "total")
+        for invoice_id, amount in payments.union(credited, all=True):
+            received[invoice_id] += amount
+    return received
 
 
 def _cached(user: User, *parts: object, produce: Callable[[], T]) -> T:
@@ -183,27 +203,19 @@ class BillingSummary:
     pending_orders_count: int
 
 
-def invoice_amount_due(invoice: Invoice) -> Decimal:
-    """What remains to pay on one invoice: its `amount_due` where the model has one (part
-    payments, credit notes), else its total. The one place to change when payments do."""
-    due = getattr(invoice, "amount_due", None)
-    return invoice.total if due is None else due
-
-
 def amount_due(*, user: User) -> Decimal:
-    """The sum the customer still owes on their issued, unpaid invoices, in one query:
-    the invoices' `amount_due` column where the model has one, else their totals."""
-    names = {field.name for field in Invoice._meta.get_fields()}
-    column = "amount_due" if "amount_due" in names else "total"
-    unpaid = _issued(user).filter(paid_at__isnull=True)
-    # SQLite sums decimals as floats: back to cents.
-    return (unpaid.aggregate(due=Sum(column))["due"] or Decimal("0")).quantize(Decimal("0.01"))
+    """What the customer still owes on their issued, unpaid invoices (totals less
+    payments and credit notes). Three queries whatever the number of invoices."""
+    unpaid = list(_issued(user).filter(paid_at__isnull=True).values_list("pk", "total"))
+    received = _received_by_invoice([pk for pk, _total in unpaid])
+    return sum((max(total - received[pk], Decimal("0.00")) for pk, total in unpaid),
+               Decimal("0.00"))
 
 
 def _with_amount_due(invoices: QuerySet) -> list[Invoice]:
-    rows = list(invoices)
+    rows = list(invoices.prefetch_related("payments", "credit_notes"))
     for invoice in rows:
-        invoice.left_to_pay = invoice_amount_due(invoice)
+        invoice.left_to_pay = invoice.amount_due
     return rows
 
 
@@ -230,4 +242,62 @@ def billing_summary(*, user: User, now: datetime) -> BillingSummary:
         unpaid=_with_amount_due(unpaid.order_by("due_at", "pk")[:DASHBOARD_ROWS]),
         unpaid_count=unpaid.count(), amount_due=amount_due(user=user),
         pending_orders=list(orders[:DASHBOARD_ROWS]), pending_orders_count=orders.count(),
+    )
+
+
+def credit_note_rows(*, user: User) -> list[dict]:
+    """The customer's latest credit notes for the invoice list (number, date, invoice
+    number, total, currency), read through the same versioned cache as the invoices:
+    issuing a credit note gives the list a new version."""
+    return _cached(user, "credit-notes", produce=lambda: list(
+        CreditNote.objects.filter(customer=user).order_by("-issued_at", "-pk").values(
+            "number", "issued_at", "invoice__number", "total", "currency")[:CREDIT_NOTES_SHOWN]))
+
+
+CREDIT_NOTES_SHOWN = 50
+BALANCE_RECENT = 20
+
+
+@dataclass(frozen=True)
+class AccountBalance:
+    invoiced: Decimal  # issued invoices' totals
+    credited: Decimal  # credit notes' totals
+    received: Decimal  # money that came in: transfers and payments recorded by staff
+    due: Decimal  # what the unpaid invoices still have due
+    credit: Decimal  # account credit, used by the next invoice
+    unpaid: list[Invoice]  # invoices with something due, oldest first (`due` on each)
+    payments: list[Payment]  # the latest payments, with their invoices
+    movements: list[CreditMovement]  # the latest credit movements
+
+
+def account_balance(*, user: User) -> AccountBalance:
+    """What /billing/balance/ shows. Eight queries whatever the numbers; money is added
+    up in Python (billing.models.decimal_sum). Balances:
+    invoiced − credited − received = due − credit (billing.models.payments)."""
+    zero = Decimal("0.00")
+    issued = list(_issued(user).only("pk", "number", "issued_at", "total", "currency")
+                  .prefetch_related(Prefetch("payments", Payment.objects.only("invoice", "amount")),
+                                    Prefetch("credit_notes",
+                                             CreditNote.objects.only("invoice", "total")))
+                  .order_by("issued_at", "pk"))
+    unpaid = []
+    for invoice in issued:
+        invoice.due = invoice.amount_due
+        if invoice.due:
+            unpaid.append(invoice)
+    paid_into = Payment.objects.filter(invoice__customer=user)
+    overpaid = CreditMovement.objects.filter(customer=user,
+                                             kind=CreditMovement.Kind.OVERPAYMENT)
+    return AccountBalance(
+        invoiced=sum((invoice.total for invoice in issued), zero),
+        credited=decimal_sum(CreditNote.objects.filter(customer=user), "total"),
+        received=(decimal_sum(paid_into.exclude(method=Payment.Method.ACCOUNT_CREDIT), "amount")
+                  + decimal_sum(overpaid, "amount")),
+        due=sum((invoice.due for invoice in unpaid), zero), credit=credit_balance(user.pk),
+        unpaid=unpaid,
+        payments=list(paid_into.select_related("invoice").order_by("-recorded_at", "-pk")
+                      [:BALANCE_RECENT]),
+        movements=list(CreditMovement.objects.filter(customer=user)
+                       .select_related("invoice", "credit_note")
+                       .order_by("-created_at", "-pk")[:BALANCE_RECENT]),
     )

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from billing.services.contacts import contact_change_process, contact_changes_expire_due
 from billing.services.dunning import invoices_dun_due
+from billing.services.credit_notes import credit_note_store_pdf
 from billing.services.invoices import invoice_store_pdf
 from billing.services.renewals import renewals_issue_due, services_expire_due
 
@@ -14,6 +15,14 @@ from billing.services.renewals import renewals_issue_due, services_expire_due
 def render_invoice_pdf_task(self, invoice_id: int) -> None:
     try:
         invoice_store_pdf(invoice_id=invoice_id)
+    except OSError as exc:  # storage full or unreachable: try again later
+        raise self.retry(exc=exc, countdown=60 * (self.request.retries + 1)) from None
+
+
+@shared_task(bind=True, max_retries=5, acks_late=True)
+def render_credit_note_pdf_task(self, credit_note_id: int) -> None:
+    try:
+        credit_note_store_pdf(credit_note_id=credit_note_id)
     except OSError as exc:  # storage full or unreachable: try again later
         raise self.retry(exc=exc, countdown=60 * (self.request.retries + 1)) from None
 

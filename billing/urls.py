@@ -11,6 +11,7 @@ urlpatterns = [
     path("orders/new/", views.order_new, name="order-new"),
     path("orders/<int:pk>/", views.order_detail, name="order"),
     path("invoices/", views.invoices_list, name="invoices"),
+    path("balance/", views.balance, name="balance"),
     path("invoices/<str:number>/", views.invoice_detail, name="invoice"),
     path("invoices/<str:number>/pdf/", views.invoice_pdf, name="invoice-pdf"),
     path("invoices/<str:number>/pay/", views.invoice_pay, name="invoice-pay"),

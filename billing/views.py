@@ -19,9 +19,18 @@ from billing.forms import (
     InvoiceFilterForm,
     OrderForm,
 )
-from billing.models import ContactChangeRequest, Invoice, Order, Service
+from billing.models import (
+    CREDIT_NOTE_PREFIX,
+    ContactChangeRequest,
+    CreditNote,
+    Invoice,
+    Order,
+    Service,
+)
 from billing.services import contacts as contact_services
 from billing.services.bank_transfer import epc_qr_svg, transfer_instructions
+from billing.money import CURRENCY
+from billing.services.credit_notes import credit_note_store_pdf
 from billing.services.invoices import invoice_store_pdf
 from billing.services.orders import order_place, order_quote
 from billing.services.service_edits import service_set_auto_renew
@@ -41,7 +50,7 @@ def _invoice_for(request, number):
     """The customer's own issued invoice, with its lines; anyone else's is a 404."""
     number = _checked_number(number)
     return get_object_or_404(
-        Invoice.objects.prefetch_related("lines"),
+        Invoice.objects.prefetch_related("lines", "payments", "credit_notes"),
         customer=request.user, number=number, status=Invoice.Status.ISSUED,
     )
 
@@ -120,6 +129,7 @@ def invoices_list(request):
                                       page=request.GET.get("page"))
     return render(request, "billing/invoices.html", {
         "invoices": invoices, "page": invoices.page,
+        "credit_notes": selectors.credit_note_rows(user=request.user),
         "query": urlencode({"year": invoices.year}) if invoices.year else "",
     })
 
@@ -131,8 +141,23 @@ def _invoice_page(request, number, template):
         "overdue": invoice.is_overdue(timezone.now())})
 
 
+def _is_credit_note(number):
+    # Credit notes share the invoices' URLs (DESIGN.md), told apart by their prefix.
+    return number.startswith(CREDIT_NOTE_PREFIX)
+
+
+def _credit_note_for(request, number):
+    """The customer's own credit note, with its lines; anyone else's is a 404."""
+    return get_object_or_404(CreditNote.objects.select_related("invoice")
+                             .prefetch_related("lines"),
+                             customer=request.user, number=_checked_number(number))
+
+
 @login_required
 def invoice_detail(request, number):
+    if _is_credit_note(number):
+        return render(request, "billing/credit_note_detail.html",
+                      {"note": _credit_note_for(request, number)})
     return _invoice_page(request, number, "billing/invoice_detail.html")
 
 
@@ -156,9 +181,20 @@ def invoice_pay_qr(request, number):
 
 
 @login_required
+def balance(request):
+    """What the customer owes, what they paid and their account credit."""
+    return render(request, "billing/balance.html",
+                  {"balance": selectors.account_balance(user=request.user),
+                   "currency": CURRENCY})
+
+
+@login_required
 def invoice_pdf(request, number):
-    """The PDF stored when the invoice was issued. Rendered here only when it is missing
-    (its worker has not run yet, or the file was lost), then stored for next time."""
+    """The PDF stored when the invoice (or credit note) was issued. Rendered here only
+    when it is missing (its worker has not run yet, or the file was lost), then stored
+    for next time."""
+    if _is_credit_note(number):
+        return _credit_note_pdf(request, number)
     invoice = get_object_or_404(Invoice.objects.only("pk", "number", "pdf"), customer=request.user,
                                 number=_checked_number(number), status=Invoice.Status.ISSUED)
     storage = invoice.pdf.storage
@@ -171,6 +207,21 @@ def invoice_pdf(request, number):
         handle = storage.open(invoice_store_pdf(invoice_id=invoice.pk), "rb")
     response = FileResponse(handle, content_type="application/pdf",
                             filename=f"{invoice.number}.pdf")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def _credit_note_pdf(request, number):
+    note = get_object_or_404(CreditNote.objects.only("pk", "number", "pdf"),
+                             customer=request.user, number=_checked_number(number))
+    storage = note.pdf.storage
+    try:
+        handle = storage.open(note.pdf.name, "rb") if note.pdf else None
+    except FileNotFoundError:
+        handle = None
+    if handle is None:
+        handle = storage.open(credit_note_store_pdf(credit_note_id=note.pk), "rb")
+    response = FileResponse(handle, content_type="application/pdf", filename=f"{note.number}.pdf")
     response["Cache-Control"] = "private, max-age=3600"
     return response
 

@@ -366,6 +366,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 PORTAL_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
+# Bank statements staff import (billing.services.reconciliation); a request is bounded
+# by PORTAL_MAX_UPLOAD_SIZE anyway.
+BANK_STATEMENT_MAX_BYTES = envint("BANK_STATEMENT_MAX_BYTES", 8 * 1024 * 1024, minimum=1024)
 FILE_UPLOAD_HANDLERS = [
     "portal.uploads.BoundedUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",

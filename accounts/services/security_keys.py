@@ -28,7 +28,6 @@ from accounts.services.second_factor import (
     _backup_codes_replace,
     _notify,
     _throttled,
-    second_factor_enabled,
 )
 from portal.errors import DomainError
 

@@ -1,4 +1,4 @@
-"""Catalogue, services, contacts, orders and invoices, one module each.
+"""Catalogue, services, contacts, orders, invoices, payments and credit notes, one module each.
 
 Amounts follow billing.money."""
 
@@ -11,6 +11,12 @@ from billing.models.catalogue import (
     period_end,
 )
 from billing.models.contacts import ContactChangeRequest
+from billing.models.credit_notes import (
+    CREDIT_NOTE_PREFIX,
+    CreditNote,
+    CreditNoteLine,
+    CreditNoteSequence,
+)
 from billing.models.invoices import (
     NUMBER_PREFIX,
     Invoice,
@@ -20,8 +26,39 @@ from billing.models.invoices import (
     overdue_since,
 )
 from billing.models.orders import Order, OrderLine
+from billing.models.payments import (
+    BankStatement,
+    CreditMovement,
+    Payment,
+    StatementEntry,
+    credit_balance,
+    decimal_sum,
+)
 
 __all__ = [
-    "CONTACT_ROLE_FIELDS", "NUMBER_PREFIX", "ContactChangeRequest", "ContactRole", "Invoice", "InvoiceIssued", "InvoiceLine",
-    "InvoiceSequence", "Order", "OrderLine", "Period", "Product", "Service", "overdue_since", "period_end",
+    "CONTACT_ROLE_FIELDS",
+    "CREDIT_NOTE_PREFIX",
+    "NUMBER_PREFIX",
+    "BankStatement",
+    "ContactChangeRequest",
+    "ContactRole",
+    "CreditMovement",
+    "CreditNote",
+    "CreditNoteLine",
+    "CreditNoteSequence",
+    "Invoice",
+    "InvoiceIssued",
+    "InvoiceLine",
+    "InvoiceSequence",
+    "Order",
+    "OrderLine",
+    "Payment",
+    "Period",
+    "Product",
+    "Service",
+    "StatementEntry",
+    "credit_balance",
+    "decimal_sum",
+    "overdue_since",
+    "period_end",
 ]

@@ -133,14 +133,24 @@ class Invoice(models.Model):
         return self.paid_at is not None
 
     @property
+    def amount_paid(self) -> Decimal:
+        """The payments recorded against it (prefetch `payments` to read many)."""
+        return sum((payment.amount for payment in self.payments.all()), Decimal("0.00"))
+
+    @property
+    def amount_credited(self) -> Decimal:
+        """The totals of its credit notes (prefetch `credit_notes` to read many)."""
+        return sum((note.total for note in self.credit_notes.all()), Decimal("0.00"))
+
+    @property
     def amount_due(self) -> Decimal:
-        # Minimal stand-in, REPLACED AT MERGE by feat-moneyin's amount_due (total minus
-        # payments and credit notes).
-        return Decimal("0.00") if self.is_paid else self.total
+        """Total − payments − credit notes, never below zero: a credit note beyond what
+        was left to pay became account credit when it was issued."""
+        return max(self.total - self.amount_paid - self.amount_credited, Decimal("0.00"))
 
     def is_overdue(self, now: datetime) -> bool:
         return (self.is_issued and not self.is_paid and self.due_at is not None
-                and self.due_at < overdue_since(now))
+                and self.due_at < overdue_since(now) and self.amount_due > 0)
 
     def ensure_draft(self):
         if self.is_issued:

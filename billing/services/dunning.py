@@ -83,6 +83,10 @@ def _take_step(*, invoice_id: int, step: Step, now: datetime) -> bool:
         if not claimed:
             return False
         invoice = Invoice.objects.select_related("customer").get(pk=invoice_id)
+        if invoice.amount_due <= 0:
+            # Settled by credit notes (or account credit) without a payment closing it:
+            # the step is recorded as passed, and nobody is reminded or suspended.
+            return False
         billed = InvoiceLine.objects.filter(invoice=invoice, service__isnull=False)
         services = list(Service.objects.select_for_update(of=("self",))
                         .filter(pk__in=billed.values("service_id"))

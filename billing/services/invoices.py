@@ -1,8 +1,7 @@
 """Invoices: a draft gets lines, is issued once (its number taken under a lock, its PDF
-rendered after commit by a worker) and is paid when staff record the payment."""
+rendered after commit by a worker) and is paid by the payments recorded against it (billing.services.payments)."""
 
 import logging
-import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import NoReturn
@@ -11,29 +10,28 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
-from accounts.models import SecurityEvent, User
-from accounts.security import security_log
+from accounts.models import User
 from billing.models import (
     NUMBER_PREFIX,
     Invoice,
     InvoiceLine,
     InvoiceSequence,
     Order,
+    Payment,
     Period,
     Product,
     Service,
-    period_end,
 )
 from billing.money import line_amounts, money
 from billing.services.bank_transfer import epc_qr_svg, transfer_instructions
 from billing.vat import Reason, Treatment, vat_for
-from notifications.services import email_queue
+from billing.services.invoice_list import invoice_list_changed
+from billing.services.payments import payment_apply_credit, payment_record
 from portal.queueing import task_send_on_commit
 
 log = logging.getLogger(__name__)
@@ -41,13 +39,6 @@ log = logging.getLogger(__name__)
 # Named, not imported: billing.tasks calls these services, so they never import it.
 RENDER_PDF_TASK = "billing.tasks.render_invoice_pdf_task"
 INVOICE_PDF_STYLESHEETS = ("css/invoice.css", "css/invoice-print.css")
-
-
-def invoice_list_changed(*, customer_id: int) -> None:
-    """Give the customer's invoice list a new version, in the caller's transaction: cached
-    pages of the old version are never read again (billing.selectors.invoice_list). Call
-    it whenever an issued invoice appears or changes what the list shows (its payment)."""
-    User.objects.filter(pk=customer_id).update(invoice_list_version=uuid.uuid4())
 
 
 def invoice_create(*, customer: User, kind: str, now: datetime,
@@ -114,7 +105,8 @@ def invoice_issue(*, invoice: Invoice, now: datetime) -> Invoice:
     2. Freeze the totals (sums of the rounded lines), the customer and seller details,
        and the due date (INVOICE_PAYMENT_DAYS after the issue).
     3. Take the next number of the year, in this same transaction.
-    4. Once committed, render and store the PDF in a worker."""
+    4. Pay it from the customer's account credit, if any.
+    5. Once committed, render and store the PDF in a worker."""
     with transaction.atomic():
         locked = Invoice.objects.select_for_update().select_related("customer").get(pk=invoice.pk)
         locked.ensure_draft()
@@ -141,6 +133,8 @@ def invoice_issue(*, invoice: Invoice, now: datetime) -> Invoice:
         locked.status = Invoice.Status.ISSUED
         locked.save()
         invoice_list_changed(customer_id=customer.pk)
+        # Account credit (an earlier over-payment or credit note) pays it first.
+        payment_apply_credit(invoice=locked, now=now)
         # A broker outage leaves the PDF to its first download (rendered then).
         task_send_on_commit(RENDER_PDF_TASK, locked.pk)
     invoice.refresh_from_db()
@@ -203,50 +197,9 @@ def invoice_store_pdf(*, invoice_id: int) -> str:
 
 def invoice_mark_paid(*, invoice: Invoice, staff_user: User,
                       now: datetime | None = None) -> bool:
-    """1. Claim the payment: only an issued, unpaid invoice changes (run twice: once).
-    2. Deliver each service it bills: a new one starts now, a renewal extends the
-       expiry to the end of the renewed period; either becomes active, which is also
-       what reactivates a service suspended for this unpaid invoice
-       (billing.services.dunning). Payments recorded any other way must come here.
-    3. Log it in the customer's security log and email each service's technical contact.
-    Returns False when the invoice was already paid."""
+    """Staff record a payment of the full amount due (billing.services.payments): the
+    invoice is paid, its services delivered and the customer emailed, exactly as when a
+    bank transfer pays it. Returns False when nothing was due any more."""
     now = now or timezone.now()
-    with transaction.atomic():
-        claimed = Invoice.objects.filter(
-            pk=invoice.pk, status=Invoice.Status.ISSUED, paid_at__isnull=True
-        ).update(paid_at=now, paid_by=staff_user)
-        if not claimed:
-            return False
-        invoice = Invoice.objects.select_related("customer").get(pk=invoice.pk)
-        invoice_list_changed(customer_id=invoice.customer_id)
-        delivered = []
-        for line in invoice.lines.exclude(service=None).order_by("position"):
-            service = (Service.objects.select_for_update(of=("self",))
-                       .select_related("product", "tech_contact").get(pk=line.service_id))
-            delivered.append(_service_deliver(service=service, line=line, now=now))
-        security_log(user=invoice.customer, action=SecurityEvent.Action.STAFF_ACTION,
-                     actor=staff_user, billing="invoice_marked_paid", invoice=invoice.number)
-        # A service notice: to each delivered service's technical contact.
-        by_contact = {}
-        for service in delivered:
-            by_contact.setdefault(service.tech_contact_id, (service.tech_contact, []))[1].append(
-                service)
-        for contact, services in by_contact.values():
-            email_queue(
-                template="service_delivered", to=contact.email, user=contact,
-                context={"invoice": invoice, "services": services,
-                         "services_path": reverse("billing:services")},
-            )
-    return True
-
-
-def _service_deliver(*, service: Service, line: InvoiceLine, now: datetime) -> Service:
-    if line.period_start is None:
-        # A new service: its first period starts when it is paid for.
-        service.delivered_at = service.delivered_at or now
-        service.expires_at = period_end(now, line.period or service.period)
-    elif service.expires_at is None or service.expires_at < line.period_end:
-        service.expires_at = line.period_end
-    service.status = Service.Status.ACTIVE
-    service.save(update_fields=["delivered_at", "expires_at", "status"])
-    return service
+    return payment_record(invoice=invoice, amount=None, method=Payment.Method.MANUAL,
+                          now=now, staff_user=staff_user).settled

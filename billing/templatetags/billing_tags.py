@@ -41,6 +41,8 @@ def invoice_rows(invoices):
               f'{escape(gettext("Awaiting payment"))}</span>')
     overdue = (f'<span class="badge text-bg-danger invoice-overdue">'
                f'{escape(pgettext("invoice", "Overdue"))}</span>')
+    settled = (f'<span class="badge text-bg-secondary">'
+               f'{escape(pgettext("invoice", "Settled by credit note"))}</span>')
     pdf = escape(gettext("PDF"))
     pay = escape(gettext("Pay"))
     # Column names again on each cell: a phone shows a row as a card (portal.css .table-stack).
@@ -55,13 +57,15 @@ def invoice_rows(invoices):
         due = invoice["due_at"]
         if invoice["paid_at"]:
             status = paid
+        elif invoice["amount_due"] <= 0:
+            status = settled  # by credit notes or account credit, nothing left to pay
         else:
             status = overdue if invoice["overdue"] else unpaid
         # Beside the status, so that a phone shows it without the wide columns.
         action = (f' <a class="btn btn-sm btn-primary invoice-pay" '
                   f'href="{pay_url[0]}{number}{pay_url[1]}">{pay}</a>'
                   if invoice["amount_due"] > 0 else "")
-        row_class = ' class="table-danger"' if invoice["overdue"] else ""
+        row_class = ' class="table-danger"' if invoice["overdue"] and action else ""
         rows.append(
             f'<tr{row_class}>'
             f'<td class="text-nowrap" data-label="{label["number"]}">'

@@ -76,7 +76,7 @@ def test_it_needs_a_login(client, invoice):
 
 
 def test_it_costs_a_fixed_number_of_queries(customer_client, invoice, django_assert_num_queries):
-    with django_assert_num_queries(4):  # session, user, invoice, lines
+    with django_assert_num_queries(6):  # session, user, invoice, lines, payments, credit notes
         customer_client.get(f"/billing/invoices/{invoice.number}/")
 
 

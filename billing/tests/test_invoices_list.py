@@ -82,13 +82,14 @@ def test_drafts_are_not_listed(customer_client, customer):
 def test_the_query_count_does_not_grow_with_the_invoices(customer_client, customer,
                                                          django_assert_num_queries, count):
     bulk_invoices(customer, count)
-    # session, user, years with their counts, page rows
-    with django_assert_num_queries(4):
+    # session, user, years with their counts, page rows, what the unpaid rows received
+    # (payments and credit notes, one query), the latest credit notes
+    with django_assert_num_queries(6):
         response = customer_client.get("/billing/invoices/")
     assert response.status_code == 200
     assert len(response.context["page"]) == min(count, 25)
-    # The years are cached now: session, user, page rows.
-    with django_assert_num_queries(3):
+    # The years and credit notes are cached now: session, user, page rows, received.
+    with django_assert_num_queries(4):
         customer_client.get("/billing/invoices/?year=2026&page=2")
     # A page seen before: session and user only.
     with django_assert_num_queries(2):

@@ -118,7 +118,7 @@ def test_a_zero_cache_time_renders_the_list_each_time(customer_client, customer,
     settings.INVOICE_LIST_CACHE_SECONDS = 0
     bulk_invoices(customer, 2)
     customer_client.get("/billing/invoices/")
-    with django_assert_num_queries(4):  # session, user, years, rows
+    with django_assert_num_queries(6):  # session, user, years, rows, received, credit notes
         customer_client.get("/billing/invoices/")
 
 

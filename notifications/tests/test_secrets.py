@@ -247,6 +247,7 @@ EMAIL_TEMPLATES = Path(settings.BASE_DIR) / "templates" / "emails"
 # Values that name pages anyone may open: not secrets.
 PUBLIC_LINKS = {"base_url", "invoice_path", "services_path", "login_path", "forgotten_path",
                 "contacts_path",
+                "credit_note_path", "balance_path",  # pages behind the login
                 "support_url"}  # a support request's page, behind the login
 
 

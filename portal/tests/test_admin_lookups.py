@@ -3,6 +3,7 @@ hierarchy, search, ordering and paging. Anything else is refused (400), so nobod
 on a column the page does not show (the password hash, say); a bad value for an offered
 parameter gives the admin's "?e=1" page, never a server error."""
 
+import io
 import re
 from html import unescape
 
@@ -13,9 +14,14 @@ from django.test import Client
 
 from conftest import staff_log_in
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import SecurityEvent, User
+from billing import references
+from billing.services.credit_notes import credit_note_issue
 from billing.services.invoices import invoice_mark_paid
+from billing.services.reconciliation import statement_import
+from billing.tests.camt_builder import Credit, statement
 from billing.tests.conftest import catalogue_product, place_order
 from notifications.delivery import email_deliver
 from notifications.services import email_queue
@@ -52,7 +58,7 @@ def lenient_client(superuser):
 @pytest.fixture
 def rows(settings, tmp_path, customer, other_customer, support_agent, superuser):
     """Something in every list: accounts, log lines, emails, orders with their invoices
-    (one paid: its service is delivered)."""
+    (one paid: its service is delivered), a credit note, a bank statement."""
     settings.MEDIA_ROOT = tmp_path / "media"
     other_customer.is_active = False
     other_customer.save(update_fields=["is_active"])
@@ -63,7 +69,14 @@ def rows(settings, tmp_path, customer, other_customer, support_agent, superuser)
                 secrets={"confirm_url": "http://portal.test/signup/confirm/y/"})
     _order, paid, _service = place_order(customer, catalogue_product("web-hosting"))
     invoice_mark_paid(invoice=paid, staff_user=superuser)
-    place_order(customer, catalogue_product("domain-com"), name="example.org")
+    _order, unpaid, _service = place_order(customer, catalogue_product("domain-com"),
+                                           name="example.org")
+    # A credit note, and a bank statement with a partial and an unmatched credit entry.
+    credit_note_issue(invoice=paid, staff_user=superuser, reason="Goodwill", now=timezone.now())
+    content = statement([Credit("5.00", "BANK-1", structured=references.reference_for(
+        unpaid.number, customer.nic_handle)), Credit("3.00", "BANK-2", unstructured="?")])
+    statement_import(stream=io.BytesIO(content), size=len(content), file_name="s.xml",
+                     staff_user=superuser, now=timezone.now())
 
 
 def assert_refused_or_flagged(response):

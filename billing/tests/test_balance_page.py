@@ -1,0 +1,68 @@
+"""/billing/balance/: what the customer has due, what they paid, their account credit."""
+
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import pytest
+
+from billing.models import Payment
+from billing.services.credit_notes import credit_note_issue
+from billing.services.payments import payment_record
+
+from .conftest import place_order
+
+pytestmark = pytest.mark.django_db
+
+PAID = datetime(2026, 3, 12, 15, 0, tzinfo=timezone.utc)
+
+
+def test_it_shows_due_paid_and_credit(customer_client, customer, hosting, domain, staff):
+    _o, paid, _s = place_order(customer, hosting)  # 59.88
+    _o, unpaid, _s = place_order(customer, domain, name="second.example")  # 15.59
+    payment_record(invoice=paid, amount=paid.total + Decimal("20.00"),
+                   method=Payment.Method.BANK_TRANSFER, now=PAID, staff_user=staff)
+    page = customer_client.get("/billing/balance/").content.decode()
+    assert f'id="balance-due">{unpaid.total} EUR' in page
+    assert f'id="balance-received">{paid.total + Decimal("20.00")} EUR' in page
+    assert 'id="balance-credit">20.00 EUR' in page
+    assert f'href="/billing/invoices/{unpaid.number}/"' in page
+    assert "Bank transfer" in page and "Over-payment" in page
+
+
+def test_a_credit_note_shows_in_the_balance(customer_client, customer, hosting, staff):
+    _o, invoice, _s = place_order(customer, hosting)
+    note = credit_note_issue(invoice=invoice, staff_user=staff, reason="Mistake", now=PAID)
+    page = customer_client.get("/billing/balance/").content.decode()
+    assert 'id="balance-due">0.00 EUR' in page and "Nothing is due" in page
+    assert f"{note.total}" in page
+
+
+def test_the_invoice_list_links_to_the_balance(customer_client):
+    page = customer_client.get("/billing/invoices/").content.decode()
+    assert 'href="/billing/balance/"' in page
+
+
+def test_another_customer_sees_only_their_own_balance(client, customer, other_customer, hosting,
+                                                      staff):
+    _o, invoice, _s = place_order(customer, hosting)
+    payment_record(invoice=invoice, amount=invoice.total + Decimal("3.00"),
+                   method=Payment.Method.BANK_TRANSFER, now=PAID, staff_user=staff)
+    client.force_login(other_customer)
+    page = client.get("/billing/balance/").content.decode()
+    assert invoice.number not in page
+    assert 'id="balance-credit">0.00 EUR' in page and 'id="balance-received">0.00 EUR' in page
+
+
+def test_it_needs_a_login(client):
+    response = client.get("/billing/balance/")
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_it_costs_a_fixed_number_of_queries(customer_client, customer, hosting, staff,
+                                            django_assert_max_num_queries):
+    for n in range(6):
+        _o, invoice, _s = place_order(customer, hosting, name=f"s{n}.example")
+        payment_record(invoice=invoice, amount=Decimal("1.00"),
+                       method=Payment.Method.BANK_TRANSFER, now=PAID, staff_user=staff)
+    with django_assert_max_num_queries(12):
+        assert customer_client.get("/billing/balance/").status_code == 200
