@@ -58,7 +58,8 @@ def main():
     for n in range(1, ORDERS):
         order_place(customer=customer, product=hosting, period="year",
                     service_name=f"bench{n}.example",
-                    quoted_total=order_quote(product=hosting, period="year").total_amount,
+                    quoted_total=order_quote(product=hosting, period="year",
+                                             customer=customer).total_amount,
                     now=datetime(YEAR + 1, 2, 1, tzinfo=timezone.utc))
     with mock.patch("notifications.services.task_send_on_commit"):
         for _ in range(EMAILS):

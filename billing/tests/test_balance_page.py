@@ -22,9 +22,9 @@ def test_it_shows_due_paid_and_credit(customer_client, customer, hosting, domain
     payment_record(invoice=paid, amount=paid.total + Decimal("20.00"),
                    method=Payment.Method.BANK_TRANSFER, now=PAID, staff_user=staff)
     page = customer_client.get("/billing/balance/").content.decode()
-    assert f'id="balance-due">{unpaid.total} EUR' in page
-    assert f'id="balance-received">{paid.total + Decimal("20.00")} EUR' in page
-    assert 'id="balance-credit">20.00 EUR' in page
+    assert f'id="balance-due">€{unpaid.total}' in page
+    assert f'id="balance-received">€{paid.total + Decimal("20.00")}' in page
+    assert 'id="balance-credit">€20.00' in page
     assert f'href="/billing/invoices/{unpaid.number}/"' in page
     assert "Bank transfer" in page and "Over-payment" in page
 
@@ -33,7 +33,7 @@ def test_a_credit_note_shows_in_the_balance(customer_client, customer, hosting, 
     _o, invoice, _s = place_order(customer, hosting)
     note = credit_note_issue(invoice=invoice, staff_user=staff, reason="Mistake", now=PAID)
     page = customer_client.get("/billing/balance/").content.decode()
-    assert 'id="balance-due">0.00 EUR' in page and "Nothing is due" in page
+    assert 'id="balance-due">€0.00' in page and "Nothing is due" in page
     assert f"{note.total}" in page
 
 
@@ -50,7 +50,7 @@ def test_another_customer_sees_only_their_own_balance(client, customer, other_cu
     client.force_login(other_customer)
     page = client.get("/billing/balance/").content.decode()
     assert invoice.number not in page
-    assert 'id="balance-credit">0.00 EUR' in page and 'id="balance-received">0.00 EUR' in page
+    assert 'id="balance-credit">€0.00' in page and 'id="balance-received">€0.00' in page
 
 
 def test_it_needs_a_login(client):

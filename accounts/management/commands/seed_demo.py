@@ -108,7 +108,7 @@ class Command(BaseCommand):
             product = Product.objects.filter(code=code).first()
             if product is None or product.price_for(period) is None:
                 continue
-            quote = order_quote(product=product, period=period)
+            quote = order_quote(product=product, period=period, customer=customer)
             order = order_place(customer=customer, product=product, period=period,
                                 service_name=name, quoted_total=quote.total_amount, now=now)
             if not paid:
