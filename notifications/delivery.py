@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import InterfaceError, OperationalError, connection
 from django.db.models import F
 from django.utils import timezone
 
@@ -33,11 +34,11 @@ DELIVER_MANY_TASK = "notifications.tasks.deliver_emails_task"
 MAX_ATTEMPTS = 8
 MAX_RETRY_DELAY = timedelta(hours=1)
 # A queued row this long overdue never reached a worker (broker down at commit, or the
-# task message was lost).
-STALE_AFTER = timedelta(minutes=5)
-# Well past the task's hard time limit (CELERY_TASK_TIME_LIMIT, 90 s): a row `sending`
-# for longer has no live worker behind it.
-SENDING_TIMEOUT = timedelta(minutes=5)
+# task message was lost). 5 minutes unless EMAIL_STALE_AFTER says otherwise.
+STALE_AFTER = timedelta(seconds=settings.EMAIL_STALE_AFTER)
+# Past the task's hard time limit (CELERY_TASK_TIME_LIMIT, 90 s; the settings refuse a
+# shorter EMAIL_SENDING_TIMEOUT): a row `sending` for longer has no live worker behind it.
+SENDING_TIMEOUT = timedelta(seconds=settings.EMAIL_SENDING_TIMEOUT)
 REQUEUE_BATCH = 500
 
 WORKER_LOST = "The worker delivering this email stopped before recording the outcome."
@@ -90,11 +91,42 @@ def email_deliver(*, email_id: int) -> bool:
         _record_failure(email, error, permanent=permanent)
     else:
         _open.last_used = time.monotonic()
-        OutboundEmail.objects.filter(pk=email.pk).update(
-            status=OutboundEmail.Status.SENT, sent_at=timezone.now(), last_error="",
-            sealed_secrets="",
-        )
+        _mark_sent(email.pk)
     return True
+
+
+# How long a worker keeps trying to record that an accepted message was sent while the
+# database is unreachable (a restart, a fail-over): the row would otherwise stay
+# `sending` and be sent again by the re-queue job. Below the tasks' soft time limit.
+MARK_SENT_PATIENCE = 15.0
+
+
+def _mark_sent(email_id: int) -> None:
+    """Record that the server accepted the message. A failure to reach the database is
+    tried again on a new connection for up to MARK_SENT_PATIENCE seconds, since the
+    message is out whatever happens to the row."""
+    deadline = time.monotonic() + MARK_SENT_PATIENCE
+    pause = 0.5
+    while True:
+        try:
+            _record_sent(email_id)
+            return
+        except (OperationalError, InterfaceError) as exc:
+            if time.monotonic() + pause > deadline:
+                raise
+            log.warning("Email %s was sent but could not be marked sent (%s); trying again",
+                        email_id, exc)
+            if not connection.in_atomic_block:
+                connection.close()  # the next query opens a new one
+            time.sleep(pause)
+            pause = min(pause * 2, 4.0)
+
+
+def _record_sent(email_id: int) -> None:
+    OutboundEmail.objects.filter(pk=email_id).update(
+        status=OutboundEmail.Status.SENT, sent_at=timezone.now(), last_error="",
+        sealed_secrets="",
+    )
 
 
 class _OpenConnection:

@@ -372,8 +372,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SOFT_TIME_LIMIT = 60
-CELERY_TASK_TIME_LIMIT = 90
+CELERY_TASK_TIME_LIMIT = envint("TASK_TIME_LIMIT", 90, minimum=6)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT * 2 // 3
 # Celery's Django fix-up closes the database connection before and after every task
 # unless this is set, so CONN_MAX_AGE had no effect in workers: one new PostgreSQL
 # session per email. Now a worker process keeps its connection for this many tasks;
@@ -414,10 +414,26 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=15),
     },
 }
+# BEAT_EVERY (seconds, unset in production) runs every timed job that often instead,
+# daily ones included: for the fault tests, which need the jobs to act within minutes.
+_beat_every = envint("BEAT_EVERY", 0, minimum=0)
+if _beat_every:
+    for _job in CELERY_BEAT_SCHEDULE.values():
+        _job["schedule"] = float(_beat_every)
 
 # First delay before an email is tried again after SMTP failed (doubled at each attempt,
 # capped at an hour; see notifications.delivery).
 EMAIL_RETRY_BASE_DELAY = envint("EMAIL_RETRY_BASE_DELAY", 30, minimum=1, maximum=3600)
+# The re-queue job (notifications.delivery.email_requeue_stale) hands back a queued row
+# overdue by EMAIL_STALE_AFTER seconds, and a `sending` row claimed EMAIL_SENDING_TIMEOUT
+# seconds ago: that must outlast a task's hard time limit, or a live worker could still
+# be sending it. Shorter values are for the fault tests.
+EMAIL_STALE_AFTER = envint("EMAIL_STALE_AFTER", 300, minimum=1)
+EMAIL_SENDING_TIMEOUT = envint("EMAIL_SENDING_TIMEOUT", 300, minimum=1)
+if EMAIL_SENDING_TIMEOUT <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        f"EMAIL_SENDING_TIMEOUT ({EMAIL_SENDING_TIMEOUT} s) must be longer than "
+        f"TASK_TIME_LIMIT ({CELERY_TASK_TIME_LIMIT} s)")
 
 LOGGING = {
     "version": 1,
