@@ -51,6 +51,7 @@ class KeepEverything:
             while self.mode() == "hold":
                 await asyncio.sleep(0.1)
         if self.mode() == "tempfail":
+            print(f"TEMPFAIL {address}", flush=True)
             return "451 4.3.0 Try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
