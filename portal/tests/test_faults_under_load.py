@@ -429,6 +429,11 @@ class LoadRun:
                       if outcome == "ok" and address not in by_old_address]
         if ok_missing:
             problems.append(f"Signups answered 'check your inbox' with no account: {ok_missing[:5]}")
+        unanswered = {action: count for (action, outcome), count in self.outcomes.items()
+                      if outcome == "no answer"}
+        if unanswered:
+            problems.append(f"Requests that got no page at all (not even an error page): "
+                            f"{unanswered}")
         created_on_error = sum(1 for address, outcome in self.signups
                                if outcome != "ok" and address in by_old_address)
 
