@@ -3,8 +3,9 @@
 What "once" means here. A worker claims a row (queued -> sending) with a conditional
 UPDATE before it talks to SMTP, so two workers never send the same row and a duplicate
 task message finds nothing to do. SMTP itself leaves one gap no client can close: when
-the server has accepted the message but the worker dies (or the database is unreachable)
-before the row is marked sent, the row stays `sending`. The re-queue job hands it back
+the server has accepted the message but the worker dies (or the database stays
+unreachable for longer than MARK_SENT_PATIENCE: a mere restart is waited for) before the
+row is marked sent, the row stays `sending`. The re-queue job hands it back
 after SENDING_TIMEOUT and it goes out again, with the same Message-ID so that receiving
 servers and mail clients can fold the copy. That is a deliberate choice of at-least-once
 over at-most-once: a lost security notice is worse than a rare duplicate.
