@@ -77,6 +77,7 @@ class LoadRun:
         self.requests = collections.Counter()  # HTTP status class -> count
         self.outcomes = collections.Counter()  # (action, outcome) -> count
         self.latencies = []
+        self.failed_at = collections.Counter()  # second of the run -> 5xx or no answer
         self.signups = []  # (address, outcome)
         self.accounts = []  # addresses free for logins, email changes and orders
         self.changes = []  # {"old", "new", "mode", "browser"} the portal accepted
@@ -516,6 +517,8 @@ class LoadRun:
             f"HTTP requests: {sum(self.requests.values())} "
             f"({', '.join(f'{k}: {v}' for k, v in sorted(self.requests.items()))}); "
             f"slowest {slowest:.2f} s, 95th percentile {percentile(self.latencies, 95):.2f} s",
+            f"5xx pages (or no answer) at second of the run: "
+            f"{dict(sorted(self.failed_at.items())) or 'none'}",
             "Actions and outcomes:",
             *(f"  {action}: {outcome} x{count}"
               for (action, outcome), count in sorted(self.outcomes.items())),
@@ -591,6 +594,8 @@ class Browser:
             self.run.latencies.append(elapsed)
             self.run.requests["no answer" if response is None
                               else f"{response.status_code // 100}xx"] += 1
+            if response is None or response.status_code >= 500:
+                self.run.failed_at[round(self.run.elapsed())] += 1
         return response
 
     def get_status(self, path):
