@@ -8,9 +8,11 @@ servers); without it, on free ports."""
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import psycopg2
@@ -146,6 +148,7 @@ class Stack:
                      for n, port in enumerate(web_ports, 1)]
         self.workers = []
         self.beats = []
+        self.lock = threading.RLock()  # workers and beats are started from two threads
 
     def _env(self, web_port):
         kept = {key: value for key, value in os.environ.items()
@@ -195,6 +198,10 @@ class Stack:
         self.beat_start()
 
     def worker_start(self):
+        with self.lock:
+            return self._worker_start()
+
+    def _worker_start(self):
         worker = CeleryWorker(self.folder / f"worker{len(self.workers) + 1}",
                               database=self.postgres.url(), broker_url=self.redis.url,
                               smtp_port=self.sink.port, name=f"worker{len(self.workers) + 1}")
@@ -204,6 +211,10 @@ class Stack:
         return worker
 
     def beat_start(self):
+        with self.lock:
+            return self._beat_start()
+
+    def _beat_start(self):
         beat = Beat(self.folder / f"beat{len(self.beats) + 1}", env=self.env,
                     name=f"beat{len(self.beats) + 1}")
         self.beats.append(beat)
@@ -211,7 +222,8 @@ class Stack:
         return beat
 
     def services(self):
-        return [*self.webs, *self.beats, *self.workers, self.sink, self.redis]
+        with self.lock:
+            return [*self.webs, *self.beats, *self.workers, self.sink, self.redis]
 
     def close(self):
         for service in self.services():
@@ -222,7 +234,7 @@ class Stack:
             except Exception as exc:  # noqa: BLE001 - go on with the others
                 print(f"Stopping {service.name} failed: {exc!r}")
                 try:
-                    service.signal(9)
+                    service.signal(signal.SIGKILL)
                 except Exception:  # noqa: BLE001
                     pass
         self.postgres.stop()
