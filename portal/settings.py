@@ -346,10 +346,15 @@ CELERY_BROKER_URL = envurl(
 # stays above kombu's 1 s BRPOP poll. The visibility timeout outlasts the longest retry
 # countdown (an hour) plus the task's time limit, so that Redis does not hand a waiting
 # retry to a second worker.
+# TCP keepalive and a 10 s health check (kombu drops a BRPOP connection whose reply is
+# overdue by that much, instead of the default 25 s) let a worker notice a broker that
+# vanished without closing its connections.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "max_retries": 0,
     "socket_connect_timeout": envint("BROKER_CONNECT_TIMEOUT", 2, minimum=1),
     "socket_timeout": envint("BROKER_SOCKET_TIMEOUT", 3, minimum=2),
+    "socket_keepalive": True,
+    "health_check_interval": 10,
     "visibility_timeout": 2 * 3600,
 }
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -380,6 +385,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT * 2 // 3
 # portal.celery still drops it when it is broken or older than CONN_MAX_AGE, as Django
 # does between requests.
 CELERY_DB_REUSE_MAX = envint("CELERY_DB_REUSE_MAX", 1000, minimum=0)
+# Worker liveness (portal.celery.LivenessFile, checked by `python -m portal.liveness`):
+# a worker touches this file every WORKER_LIVENESS_INTERVAL seconds while its event
+# loop runs and it can take a task (or is running one). Empty: no file.
+WORKER_LIVENESS_FILE = envstr("WORKER_LIVENESS_FILE", "")
+WORKER_LIVENESS_INTERVAL = envint("WORKER_LIVENESS_INTERVAL", 5, minimum=1)
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"

@@ -26,6 +26,12 @@ FOREIGN_PREFIXES = ("DJANGO_", "DATABASE_", "EMAIL_", "CELERY_", "PORTAL_", "CAC
                     "SMTP_SINK", "BEAT_", "TASK_", "BROKER_", "INVOICE_")
 
 
+# The workers touch their liveness file every LIVENESS_INTERVAL seconds (portal.celery.
+# LivenessFile); the test's supervisor restarts one whose file is LIVENESS_MAX_AGE old.
+LIVENESS_INTERVAL = 2
+LIVENESS_MAX_AGE = 20
+
+
 def postgres_bin():
     """The newest Debian PostgreSQL's binaries, or None."""
     found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"),
@@ -205,10 +211,19 @@ class Stack:
         worker = CeleryWorker(self.folder / f"worker{len(self.workers) + 1}",
                               database=self.postgres.url(), broker_url=self.redis.url,
                               smtp_port=self.sink.port, name=f"worker{len(self.workers) + 1}")
-        worker.env = dict(self.env)  # exactly the web's settings
+        # Exactly the web's settings, and a liveness file for the supervisor's probe.
+        worker.env = {**self.env, "WORKER_LIVENESS_FILE": str(worker.folder / "alive"),
+                      "WORKER_LIVENESS_INTERVAL": str(LIVENESS_INTERVAL)}
         self.workers.append(worker)
         worker.start(concurrency=1)
         return worker
+
+    def worker_restart(self, worker):
+        """What a supervisor does when the liveness probe fails: stop the worker (SIGTERM,
+        then SIGKILL after 5 s) and start another in its place."""
+        with self.lock:
+            worker.stop()
+            return self._worker_start()
 
     def beat_start(self):
         with self.lock:

@@ -26,7 +26,8 @@ from urllib.parse import urlparse
 import pytest
 
 from conftest import PASSWORD, require, signup_data
-from portal.tests.faults import Stack, group_holding_port, postgres_bin
+from portal.liveness import age as liveness_age
+from portal.tests.faults import LIVENESS_MAX_AGE, Stack, group_holding_port, postgres_bin
 
 pytestmark = pytest.mark.services
 logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request otherwise
@@ -79,7 +80,7 @@ class LoadRun:
         self.requests = collections.Counter()  # HTTP status class -> count
         self.outcomes = collections.Counter()  # (action, outcome) -> count
         self.latencies = []
-        self.exits = []  # workers or beats that stopped by themselves, restarted
+        self.exits = []  # workers or beats the supervisor restarted, and why
         self.failed_at = collections.Counter()  # second of the run -> 5xx or no answer
         self.signups = []  # (address, outcome)
         self.accounts = []  # addresses free for logins, email changes and orders
@@ -149,13 +150,28 @@ class LoadRun:
 
     def supervise(self, _n):
         """What systemd or any process supervisor does in production: a worker or beat
-        that exits by itself (not one this test killed) is started again. Each such
-        exit is reported in the summary."""
+        that exits by itself (not one this test killed) is started again, and so is a
+        worker that fails the liveness probe (`python -m portal.liveness`: its file not
+        touched for LIVENESS_MAX_AGE seconds). Each restart is reported in the summary."""
         handled = set()
         while not self.settled_follow_up.is_set():
             with self.stack.lock:  # the kill step holds it while it kills
                 self.restart_exited(handled)
+                self.restart_deaf()
             time.sleep(1)
+
+    def restart_deaf(self):
+        for worker in list(self.stack.workers):
+            if not worker.running:
+                continue
+            seconds = liveness_age(worker.env["WORKER_LIVENESS_FILE"])
+            if seconds is None or seconds <= LIVENESS_MAX_AGE:
+                continue
+            self.exits.append(f"{worker.name} failed the liveness probe at "
+                              f"{self.elapsed():.0f} s (file not touched for {seconds:.0f} s), "
+                              "restarted")
+            print(f"[{self.elapsed():5.1f} s] {self.exits[-1]}", flush=True)
+            self.stack.worker_restart(worker)
 
     def restart_exited(self, handled):
         for service in [*self.stack.workers, *self.stack.beats]:
@@ -212,23 +228,26 @@ class LoadRun:
         conversation (nothing accepted yet); find the first worker seen there by the port
         of its connection, SIGKILL its whole process group, and start another."""
         stack = self.stack
-        with stack.lock:
-            groups = {worker.process.pid: worker for worker in stack.workers if worker.running}
         held_before = len(stack.sink.held())
         stack.sink.answer("hold")
         victim = None
         try:
-            deadline = time.monotonic() + 30
+            # Long enough for the supervisor to replace a worker that a Redis freeze
+            # left deaf (probe age plus a restart) before one reaches the sink.
+            deadline = time.monotonic() + LIVENESS_MAX_AGE + 60
             while victim is None and time.monotonic() < deadline:
-                for _address, port in stack.sink.held()[held_before:]:
-                    group = group_holding_port(int(port), set(groups))
-                    if group is not None:
-                        victim = groups[group]
-                        break
+                with stack.lock:  # the supervisor may replace a worker meanwhile
+                    groups = {worker.process.pid: worker
+                              for worker in stack.workers if worker.running}
+                    for _address, port in stack.sink.held()[held_before:]:
+                        group = group_holding_port(int(port), set(groups))
+                        if group is not None:
+                            victim = groups[group]
+                            victim.kill()
+                            break
                 time.sleep(0.2)
-            assert victim is not None, "No worker reached the SMTP sink within 30 s"
-            with stack.lock:
-                victim.kill()
+            assert victim is not None, (
+                f"No worker reached the SMTP sink within {LIVENESS_MAX_AGE + 60} s")
         finally:
             stack.sink.answer("accept")
         self.fault(f"{victim.name} killed (SIGKILL) in the middle of an SMTP delivery")
@@ -568,7 +587,8 @@ class LoadRun:
             f"rule, {len(self.changes) - applied_by_beat} by code); renewals issued: "
             f"{len(renewals)} for {len(self.orders)} paid orders",
             f"Timed jobs sent by each beat: {beat_sends}",
-            f"Workers or beats that exited by themselves and were restarted: "
+            f"Workers or beats restarted by the supervisor (exited, or failed the "
+            f"liveness probe): "
             f"{self.exits or 'none'}",
             f"SMTP: {tempfails} recipients answered 451; attempts per email "
             f"{dict(sorted(attempts.items()))}; re-queued by the beat job: {requeued}; "
