@@ -18,7 +18,7 @@ SKIPPED = {"tests", "migrations", "benchmarks", "__pycache__"}
 APPS = ("accounts", "billing", "support")
 TOP = {"portal", "portal.settings", "portal.test_settings", "portal.urls", "portal.celery",
        "portal.wsgi", "portal.admin", "portal.apps", "portal.views", "portal.outbox_admin",
-       "portal.middleware", "portal.uploads"}
+       "portal.middleware", "portal.uploads", "portal.liveness"}
 UTILITIES = {"portal.db", "portal.ratelimit", "portal.text", "portal.errors", "portal.links",
              "portal.cache", "portal.requestinfo", "portal.queueing"}
 
