@@ -3,8 +3,9 @@
 What "once" means here. A worker claims a row (queued -> sending) with a conditional
 UPDATE before it talks to SMTP, so two workers never send the same row and a duplicate
 task message finds nothing to do. SMTP itself leaves one gap no client can close: when
-the server has accepted the message but the worker dies (or the database is unreachable)
-before the row is marked sent, the row stays `sending`. The re-queue job hands it back
+the server has accepted the message but the worker dies (or the database stays
+unreachable for longer than MARK_SENT_PATIENCE: a mere restart is waited for) before the
+row is marked sent, the row stays `sending`. The re-queue job hands it back
 after SENDING_TIMEOUT and it goes out again, with the same Message-ID so that receiving
 servers and mail clients can fold the copy. That is a deliberate choice of at-least-once
 over at-most-once: a lost security notice is worse than a rare duplicate.
@@ -19,7 +20,7 @@ from email.utils import formataddr, parseaddr
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
@@ -39,11 +40,11 @@ DELIVER_MANY_TASK = "notifications.tasks.deliver_emails_task"
 MAX_ATTEMPTS = 8
 MAX_RETRY_DELAY = timedelta(hours=1)
 # A queued row this long overdue never reached a worker (broker down at commit, or the
-# task message was lost).
-STALE_AFTER = timedelta(minutes=5)
-# Well past the task's hard time limit (CELERY_TASK_TIME_LIMIT, 90 s): a row `sending`
-# for longer has no live worker behind it.
-SENDING_TIMEOUT = timedelta(minutes=5)
+# task message was lost). 5 minutes unless EMAIL_STALE_AFTER says otherwise.
+STALE_AFTER = timedelta(seconds=settings.EMAIL_STALE_AFTER)
+# Past the task's hard time limit (CELERY_TASK_TIME_LIMIT, 90 s; the settings refuse a
+# shorter EMAIL_SENDING_TIMEOUT): a row `sending` for longer has no live worker behind it.
+SENDING_TIMEOUT = timedelta(seconds=settings.EMAIL_SENDING_TIMEOUT)
 REQUEUE_BATCH = 500
 
 WORKER_LOST = "The worker delivering this email stopped before recording the outcome."
@@ -181,11 +182,42 @@ def _send_claimed(email: OutboundEmail) -> TemporaryDeliveryError | None:
         permanent, error = describe_failure(exc)
         return _record_failure(email, error, permanent=permanent)
     _open.last_used = time.monotonic()
-    OutboundEmail.objects.filter(pk=email.pk).update(
+    _mark_sent(email.pk)
+    return None
+
+
+# How long a worker keeps trying to record that an accepted message was sent while the
+# database is unreachable (a restart, a fail-over): the row would otherwise stay
+# `sending` and be sent again by the re-queue job. Below the tasks' soft time limit.
+MARK_SENT_PATIENCE = 15.0
+
+
+def _mark_sent(email_id: int) -> None:
+    """Record that the server accepted the message. A failure to reach the database is
+    tried again on a new connection for up to MARK_SENT_PATIENCE seconds, since the
+    message is out whatever happens to the row."""
+    deadline = time.monotonic() + MARK_SENT_PATIENCE
+    pause = 0.5
+    while True:
+        try:
+            _record_sent(email_id)
+            return
+        except (OperationalError, InterfaceError) as exc:
+            if time.monotonic() + pause > deadline:
+                raise
+            log.warning("Email %s was sent but could not be marked sent (%s); trying again",
+                        email_id, exc)
+            if not connection.in_atomic_block:
+                connection.close()  # the next query opens a new one
+            time.sleep(pause)
+            pause = min(pause * 2, 4.0)
+
+
+def _record_sent(email_id: int) -> None:
+    OutboundEmail.objects.filter(pk=email_id).update(
         status=OutboundEmail.Status.SENT, sent_at=timezone.now(), last_error="",
         sealed_secrets="",
     )
-    return None
 
 
 class _OpenConnection:

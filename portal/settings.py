@@ -426,10 +426,15 @@ CELERY_BROKER_URL = envurl(
 # stays above kombu's 1 s BRPOP poll. The visibility timeout outlasts the longest retry
 # countdown (an hour) plus the task's time limit, so that Redis does not hand a waiting
 # retry to a second worker.
+# TCP keepalive and a 10 s health check (kombu drops a BRPOP connection whose reply is
+# overdue by that much, instead of the default 25 s) let a worker notice a broker that
+# vanished without closing its connections.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "max_retries": 0,
     "socket_connect_timeout": envint("BROKER_CONNECT_TIMEOUT", 2, minimum=1),
     "socket_timeout": envint("BROKER_SOCKET_TIMEOUT", 3, minimum=2),
+    "socket_keepalive": True,
+    "health_check_interval": 10,
     "visibility_timeout": 2 * 3600,
 }
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -452,14 +457,19 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SOFT_TIME_LIMIT = 60
-CELERY_TASK_TIME_LIMIT = 90
+CELERY_TASK_TIME_LIMIT = envint("TASK_TIME_LIMIT", 90, minimum=6)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT * 2 // 3
 # Celery's Django fix-up closes the database connection before and after every task
 # unless this is set, so CONN_MAX_AGE had no effect in workers: one new PostgreSQL
 # session per email. Now a worker process keeps its connection for this many tasks;
 # portal.celery still drops it when it is broken or older than CONN_MAX_AGE, as Django
 # does between requests.
 CELERY_DB_REUSE_MAX = envint("CELERY_DB_REUSE_MAX", 1000, minimum=0)
+# Worker liveness (portal.celery.LivenessFile, checked by `python -m portal.liveness`):
+# a worker touches this file every WORKER_LIVENESS_INTERVAL seconds while its event
+# loop runs and it can take a task (or is running one). Empty: no file.
+WORKER_LIVENESS_FILE = envstr("WORKER_LIVENESS_FILE", "")
+WORKER_LIVENESS_INTERVAL = envint("WORKER_LIVENESS_INTERVAL", 5, minimum=1)
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"
@@ -502,6 +512,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=15),
     },
 }
+# BEAT_EVERY (seconds, unset in production) runs every timed job that often instead,
+# daily ones included: for the fault tests, which need the jobs to act within minutes.
+_beat_every = envint("BEAT_EVERY", 0, minimum=0)
+if _beat_every:
+    for _job in CELERY_BEAT_SCHEDULE.values():
+        _job["schedule"] = float(_beat_every)
 
 # First delay before an email is tried again after SMTP failed (doubled at each attempt,
 # capped at an hour; see notifications.delivery).
@@ -510,6 +526,16 @@ EMAIL_RETRY_BASE_DELAY = envint("EMAIL_RETRY_BASE_DELAY", 30, minimum=1, maximum
 # email_deliver_due). Rows of a batch wait `sending` while those before them go out: a
 # worker that dies leaves them for the re-queue job (5 minutes), so keep it modest.
 EMAIL_DELIVERY_BATCH = envint("EMAIL_DELIVERY_BATCH", 50, minimum=1, maximum=1000)
+# The re-queue job (notifications.delivery.email_requeue_stale) hands back a queued row
+# overdue by EMAIL_STALE_AFTER seconds, and a `sending` row claimed EMAIL_SENDING_TIMEOUT
+# seconds ago: that must outlast a task's hard time limit, or a live worker could still
+# be sending it. Shorter values are for the fault tests.
+EMAIL_STALE_AFTER = envint("EMAIL_STALE_AFTER", 300, minimum=1)
+EMAIL_SENDING_TIMEOUT = envint("EMAIL_SENDING_TIMEOUT", 300, minimum=1)
+if EMAIL_SENDING_TIMEOUT <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        f"EMAIL_SENDING_TIMEOUT ({EMAIL_SENDING_TIMEOUT} s) must be longer than "
+        f"TASK_TIME_LIMIT ({CELERY_TASK_TIME_LIMIT} s)")
 
 LOGGING = {
     "version": 1,

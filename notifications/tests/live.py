@@ -103,9 +103,9 @@ class Service:
 
 
 class RedisServer(Service):
-    def __init__(self, folder):
+    def __init__(self, folder, port=None):
         super().__init__("redis", folder)
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
 
     def start(self):
@@ -141,15 +141,16 @@ class SmtpSink(Service):
     """tools/smtp_sink.py on a port of its own, restartable on that port, keeping every
     accepted message as a file under <folder>/mail."""
 
-    def __init__(self, folder):
+    def __init__(self, folder, port=None):
         super().__init__("sink", folder)
-        self.port = free_port()
+        self.port = port or free_port()
         self.mail = Sink(self.folder / "mail")
+        self.control = self.folder / "control"
 
     def start(self, *, delay=0.0, rcpt_delay=0.0):
         self.spawn([sys.executable, "tools/smtp_sink.py", "--port", str(self.port),
                     "--dir", str(self.mail.folder), "--delay", str(delay),
-                    "--rcpt-delay", str(rcpt_delay)])
+                    "--rcpt-delay", str(rcpt_delay), "--control", str(self.control)])
         wait_until(lambda: port_open(self.port), timeout=15, what="the SMTP sink")
 
     def stop(self, **kwargs):
@@ -162,6 +163,18 @@ class SmtpSink(Service):
     def wait_for(self, to, count=1, timeout=30):
         self.mail.folder.mkdir(parents=True, exist_ok=True)
         return self.mail.wait_for(to, count=count, timeout=timeout)
+
+    def answer(self, mode):
+        """How the running sink answers RCPT from now on: "accept", "tempfail" (451) or
+        "hold" (see tools/smtp_sink.py)."""
+        partial = self.control.with_suffix(".tmp")
+        partial.write_text(mode)
+        partial.rename(self.control)
+
+    def held(self):
+        """(address, client port) of every RCPT the sink has held so far."""
+        return [tuple(line.split(" ")[1:3]) for line in self.log().splitlines()
+                if line.startswith("HOLD ")]
 
     def recipients_seen(self):
         """Addresses given in RCPT commands so far, accepted or not."""

@@ -269,3 +269,48 @@ def test_the_requeue_job_stops_at_the_first_row_the_broker_refuses(customer):
     with mock.patch("notifications.delivery.task_send", return_value=False) as enqueue:
         assert email_requeue_stale(now=timezone.now() + timedelta(minutes=6)) == 0
     assert enqueue.call_count == 1
+
+
+def test_an_email_sent_while_the_database_restarts_is_marked_sent_not_sent_again(
+    customer, monkeypatch
+):
+    # Found by portal/tests/test_faults_under_load.py: the server accepted the message,
+    # then the database went away for a moment (a restart) before the row was marked
+    # sent; the row stayed `sending` and the re-queue job sent it a second time.
+    from django.db import OperationalError
+
+    row = queue_welcome(customer)
+    record_sent = delivery._record_sent
+    calls = []
+
+    def database_restarting_once(email_id):
+        calls.append(email_id)
+        if len(calls) == 1:
+            raise OperationalError("terminating connection due to administrator command")
+        record_sent(email_id)
+
+    monkeypatch.setattr(delivery, "_record_sent", database_restarting_once)
+    monkeypatch.setattr(delivery.time, "sleep", lambda seconds: None)
+    assert email_deliver(email_id=row.pk) is True
+    row.refresh_from_db()
+    assert row.status == OutboundEmail.Status.SENT
+    assert calls == [row.pk, row.pk]
+    assert len(mail.outbox) == 1
+    assert email_requeue_stale(now=timezone.now() + delivery.SENDING_TIMEOUT * 2) == 0
+    assert len(mail.outbox) == 1
+
+
+def test_a_database_that_stays_away_leaves_the_row_to_the_requeue_job(customer, monkeypatch):
+    from django.db import OperationalError
+
+    row = queue_welcome(customer)
+
+    def database_down(email_id):
+        raise OperationalError("could not connect to server")
+
+    monkeypatch.setattr(delivery, "_record_sent", database_down)
+    monkeypatch.setattr(delivery, "MARK_SENT_PATIENCE", 0.0)
+    with pytest.raises(OperationalError):
+        email_deliver(email_id=row.pk)
+    row.refresh_from_db()
+    assert row.status == OutboundEmail.Status.SENDING

@@ -19,7 +19,7 @@ APPS = ("accounts", "billing", "support")
 TOP = {"portal", "portal.settings", "portal.test_settings", "portal.urls", "portal.celery",
        "portal.wsgi", "portal.admin", "portal.apps", "portal.views", "portal.outbox_admin",
        "portal.middleware", "portal.uploads", "portal.gunicorn_config",
-       "portal.context_processors"}
+       "portal.context_processors", "portal.liveness"}
 UTILITIES = {"portal.db", "portal.ratelimit", "portal.text", "portal.errors", "portal.links",
              "portal.cache", "portal.requestinfo", "portal.queueing", "portal.formats",
              "portal.templatetags", "portal.templatetags.portal_forms"}

@@ -47,6 +47,10 @@ def test_debug_runs_without_a_secret_key():
         ("SELLER_BIC", "BNP"),
         ("SELLER_COUNTRY", "France"),
         ("INVOICE_PAYMENT_DAYS", "-1"),
+        ("TASK_TIME_LIMIT", "3"),
+        ("BEAT_EVERY", "-1"),
+        ("EMAIL_STALE_AFTER", "soon"),
+        ("EMAIL_SENDING_TIMEOUT", "60"),  # not longer than the task's 90 s time limit
     ],
 )
 def test_a_bad_value_fails_at_start_naming_the_variable(variable, value):
@@ -55,6 +59,17 @@ def test_a_bad_value_fails_at_start_naming_the_variable(variable, value):
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert variable in result.stderr
+
+
+def test_beat_every_runs_each_timed_job_at_that_interval_for_the_fault_tests():
+    code = ("import portal.settings as s; "
+            "print(sorted({j['schedule'] for j in s.CELERY_BEAT_SCHEDULE.values()}))")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "BEAT_"))}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60,
+                            env={**clean, "DJANGO_DEBUG": "1", "BEAT_EVERY": "5"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[5.0]"
 
 
 def test_the_suffix_comes_from_the_environment():
