@@ -129,17 +129,20 @@ def _invoice_rows(*, user: User, year: int | None, number: int, today: datetime)
     return rows
 
 
-def _received_by_invoice(invoice_ids: list[int]) -> dict[int, Decimal]:
+def _received_by_invoice(invoice_ids: list[int],
+                         among: QuerySet | None = None) -> dict[int, Decimal]:
     """Payments and credit notes per invoice, added up exactly (in Python: SQLite sums
-    decimals as floats); one query, none when there is no invoice to look at."""
+    decimals as floats); one query, none when there is no invoice to look at. `among`,
+    a query of these invoices, replaces a long list of ids in the SQL."""
     received = {pk: Decimal("0.00") for pk in invoice_ids}
     if invoice_ids:
-        payments = Payment.objects.filter(invoice_id__in=invoice_ids).order_by().values_list(
-            "invoice_id", "amount")
-        credited = CreditNote.objects.filter(invoice_id__in=invoice_ids).order_by().values_list(
-            "invoice_id", "total")
+        which = {"invoice__in": among.values("pk")} if among is not None else {
+            "invoice_id__in": invoice_ids}
+        payments = Payment.objects.filter(**which).order_by().values_list("invoice_id", "amount")
+        credited = CreditNote.objects.filter(**which).order_by().values_list("invoice_id",
+                                                                               "total")
         for invoice_id, amount in payments.union(credited, all=True):
-            received[invoice_id] += amount
+            received[invoice_id] = received.get(invoice_id, Decimal("0.00")) + amount
     return received
 
 
@@ -205,11 +208,17 @@ class BillingSummary:
 
 def amount_due(*, user: User) -> Decimal:
     """What the customer still owes on their issued, unpaid invoices (totals less
-    payments and credit notes). Three queries whatever the number of invoices."""
-    unpaid = list(_issued(user).filter(paid_at__isnull=True).values_list("pk", "total"))
-    received = _received_by_invoice([pk for pk, _total in unpaid])
-    return sum((max(total - received[pk], Decimal("0.00")) for pk, total in unpaid),
-               Decimal("0.00"))
+    payments and credit notes). Two queries whatever the number of invoices."""
+    return sum(_left_to_pay(user).values(), Decimal("0.00"))
+
+
+def _left_to_pay(user: User) -> dict[int, Decimal]:
+    """What is left to pay on each invoice that still has something due, by id, the
+    oldest due first."""
+    query = _issued(user).filter(paid_at__isnull=True)
+    unpaid = list(query.order_by("due_at", "pk").values_list("pk", "total"))
+    received = _received_by_invoice([pk for pk, _total in unpaid], among=query)
+    return {pk: total - received[pk] for pk, total in unpaid if total > received[pk]}
 
 
 def _with_amount_due(invoices: QuerySet) -> list[Invoice]:
@@ -265,39 +274,43 @@ class AccountBalance:
     received: Decimal  # money that came in: transfers and payments recorded by staff
     due: Decimal  # what the unpaid invoices still have due
     credit: Decimal  # account credit, used by the next invoice
-    unpaid: list[Invoice]  # invoices with something due, oldest first (`due` on each)
+    unpaid: list[Invoice]  # the oldest BALANCE_RECENT unpaid invoices (`left_to_pay` on each)
+    unpaid_count: int  # all the invoices with something due
     payments: list[Payment]  # the latest payments, with their invoices
     movements: list[CreditMovement]  # the latest credit movements
 
 
 def account_balance(*, user: User) -> AccountBalance:
-    """What /billing/balance/ shows. Eight queries whatever the numbers; money is added
-    up in Python (billing.models.decimal_sum). Balances:
+    """What /billing/balance/ shows. A bounded number of queries and rows whatever the
+    number of invoices: the unpaid ones are listed oldest first up to BALANCE_RECENT (the
+    invoice list has them all). Balances:
     invoiced − credited − received = due − credit (billing.models.payments)."""
-    zero = Decimal("0.00")
-    issued = list(_issued(user).only("pk", "number", "issued_at", "total", "currency")
-                  .prefetch_related(Prefetch("payments", Payment.objects.only("invoice", "amount")),
-                                    Prefetch("credit_notes",
-                                             CreditNote.objects.only("invoice", "total")))
-                  .order_by("issued_at", "pk"))
-    unpaid = []
-    for invoice in issued:
-        invoice.due = invoice.amount_due
-        if invoice.due:
-            unpaid.append(invoice)
+    left_to_pay = _left_to_pay(user)
     paid_into = Payment.objects.filter(invoice__customer=user)
     overpaid = CreditMovement.objects.filter(customer=user,
                                              kind=CreditMovement.Kind.OVERPAYMENT)
     return AccountBalance(
-        invoiced=sum((invoice.total for invoice in issued), zero),
+        invoiced=decimal_sum(_issued(user), "total"),
         credited=decimal_sum(CreditNote.objects.filter(customer=user), "total"),
         received=(decimal_sum(paid_into.exclude(method=Payment.Method.ACCOUNT_CREDIT), "amount")
                   + decimal_sum(overpaid, "amount")),
-        due=sum((invoice.due for invoice in unpaid), zero), credit=credit_balance(user.pk),
-        unpaid=unpaid,
+        due=sum(left_to_pay.values(), Decimal("0.00")), credit=credit_balance(user.pk),
+        unpaid=_unpaid_rows(left_to_pay),
+        unpaid_count=len(left_to_pay),
         payments=list(paid_into.select_related("invoice").order_by("-recorded_at", "-pk")
                       [:BALANCE_RECENT]),
         movements=list(CreditMovement.objects.filter(customer=user)
                        .select_related("invoice", "credit_note")
                        .order_by("-created_at", "-pk")[:BALANCE_RECENT]),
     )
+
+
+def _unpaid_rows(left_to_pay: dict[int, Decimal]) -> list[Invoice]:
+    """The oldest BALANCE_RECENT of these invoices, each with `left_to_pay`."""
+    oldest = list(left_to_pay)[:BALANCE_RECENT]
+    rows = list(Invoice.objects.filter(pk__in=oldest)
+                .only("pk", "number", "issued_at", "due_at", "total", "currency")
+                .order_by("due_at", "pk")[:BALANCE_RECENT])
+    for invoice in rows:
+        invoice.left_to_pay = left_to_pay[invoice.pk]
+    return rows

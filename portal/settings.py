@@ -195,7 +195,11 @@ TEMPLATES = [
             ],
             # The portal package is not an app of its own (its AppConfig is the admin's).
             "libraries": {"formats": "portal.formats",
-                          "portal_forms": "portal.templatetags.portal_forms"},
+                          "portal_forms": "portal.templatetags.portal_forms",
+                          "i18n": "portal.templatetags.remembered_i18n"},
+            # `{% translate %}` and `{% url %}` computed once per process and language
+            # where nothing else changes them (portal.templatetags.remembered_i18n).
+            "builtins": ["portal.templatetags.remembered_url"],
         },
     },
     {
@@ -204,7 +208,10 @@ TEMPLATES = [
         "NAME": "text",
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
-        "OPTIONS": {"autoescape": False, "libraries": {"formats": "portal.formats"}},
+        "OPTIONS": {"autoescape": False,
+                    "libraries": {"formats": "portal.formats",
+                                  "i18n": "portal.templatetags.remembered_i18n"},
+                    "builtins": ["portal.templatetags.remembered_url"]},
     },
 ]
 

@@ -8,7 +8,7 @@ invoiced − credited − received = due − credit, where `received` is the mon
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import models
+from django.db import connections, models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -149,8 +149,12 @@ class CreditMovement(models.Model):
 
 
 def decimal_sum(queryset: models.QuerySet, field: str) -> Decimal:
-    """The exact sum of a money column. Added up here, not with SQL's SUM: SQLite sums
-    decimals as floating point numbers (0.1 + 0.2 ≠ 0.3 there)."""
+    """The exact sum of a money column: by the database where it adds decimals exactly
+    (PostgreSQL's numeric), else here: SQLite sums decimals as floating point numbers
+    (0.1 + 0.2 ≠ 0.3 there), so its rows are added up in Python."""
+    if connections[queryset.db].vendor == "postgresql":
+        total = queryset.order_by().aggregate(total=models.Sum(field))["total"]
+        return Decimal("0.00") if total is None else total
     return sum(queryset.values_list(field, flat=True), Decimal("0.00"))
 
 

@@ -4,12 +4,14 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from billing.models import Payment
 from billing.services.credit_notes import credit_note_issue
 from billing.services.payments import payment_record
 
-from .conftest import place_order
+from .conftest import bulk_invoices, place_order
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +37,28 @@ def test_a_credit_note_shows_in_the_balance(customer_client, customer, hosting, 
     page = customer_client.get("/billing/balance/").content.decode()
     assert 'id="balance-due">€0.00' in page and "Nothing is due" in page
     assert f"{note.total}" in page
+
+
+def test_many_unpaid_invoices_show_the_oldest_twenty_with_the_whole_amount_due(
+        customer_client, customer, django_assert_max_num_queries):
+    bulk_invoices(customer, 45)  # 12.00 each, all unpaid
+    with django_assert_max_num_queries(15):
+        page = customer_client.get("/billing/balance/").content.decode()
+    assert 'id="balance-due">€540.00' in page
+    assert "FR2026-000020" in page and "FR2026-000021" not in page
+    assert "The oldest 20 of 45 invoices awaiting payment are shown." in page
+    assert 'id="balance-unpaid-more"' in page
+
+
+def test_the_queries_do_not_grow_with_the_invoices(customer_client, customer,
+                                                   django_assert_num_queries):
+    bulk_invoices(customer, 3)
+    customer_client.get("/billing/balance/")
+    with CaptureQueriesContext(connection) as few:
+        customer_client.get("/billing/balance/")
+    bulk_invoices(customer, 300, start=10)
+    with django_assert_num_queries(len(few.captured_queries)):
+        customer_client.get("/billing/balance/")
 
 
 def test_the_invoice_list_links_to_the_balance(customer_client):

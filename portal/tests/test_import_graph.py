@@ -22,7 +22,8 @@ TOP = {"portal", "portal.settings", "portal.test_settings", "portal.urls", "port
        "portal.context_processors", "portal.liveness"}
 UTILITIES = {"portal.db", "portal.ratelimit", "portal.text", "portal.errors", "portal.links",
              "portal.cache", "portal.requestinfo", "portal.queueing", "portal.formats",
-             "portal.templatetags", "portal.templatetags.portal_forms"}
+             "portal.templatetags", "portal.templatetags.portal_forms",
+             "portal.templatetags.remembered_i18n", "portal.templatetags.remembered_url"}
 
 
 def project_modules():
