@@ -10,7 +10,7 @@ from importlib import import_module
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
@@ -23,6 +23,7 @@ from accounts.models import (
     User,
     UserSession,
 )
+from portal.db import page_of
 from portal.requestinfo import browser_and_system
 from portal.text import normalise_email
 
@@ -66,9 +67,7 @@ def email_change_pending(*, user: User) -> EmailChangeRequest | None:
 def security_events(*, user: User, page: str | int | None) -> Page:
     """One page of the customer's security log, newest first, with who did each."""
     events = user.security_events.select_related("actor")
-    result = Paginator(events, SECURITY_EVENTS_PER_PAGE).get_page(page)
-    result.object_list = list(result.object_list)
-    return result
+    return page_of(events, page, SECURITY_EVENTS_PER_PAGE)
 
 
 def second_factor_status(*, user: User) -> dict:

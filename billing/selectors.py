@@ -28,6 +28,7 @@ from billing.models import (
     overdue_since,
 )
 from portal.cache import cached
+from portal.db import page_of
 
 PAGE_SIZE = 25
 T = TypeVar("T")
@@ -39,7 +40,7 @@ def service_list(*, user: User, page: str | int | None) -> Page:
     services = (Service.objects.filter(Q(customer=user) | Q(admin_contact=user)
                                        | Q(tech_contact=user) | Q(billing_contact=user))
                 .select_related("product").order_by("-created_at", "-pk"))
-    page = _loaded(Paginator(services, PAGE_SIZE).get_page(page))
+    page = page_of(services, page, PAGE_SIZE)
     for service in page.object_list:
         service.my_roles = [ContactRole(role).label for role in service.roles_of(user.pk)]
     return page
@@ -56,12 +57,7 @@ def order_list(*, user: User, page: str | int | None) -> Page:
                     "invoice__currency", "invoice__paid_at")
               .prefetch_related(Prefetch("lines", queryset=lines))
               .order_by("-created_at", "-pk"))
-    return _loaded(Paginator(orders, PAGE_SIZE).get_page(page))
-
-
-def _loaded(page: Page) -> Page:
-    page.object_list = list(page.object_list)
-    return page
+    return page_of(orders, page, PAGE_SIZE)
 
 
 @dataclass(frozen=True)
@@ -185,7 +181,7 @@ def contacts_overview(*, user: User, page: str | int | None) -> ContactsOverview
         change.my_party = "holder" if change.holder_id == user.pk else "target"
         change.i_accepted = bool(change.holder_accepted_at if change.my_party == "holder"
                                  else change.target_accepted_at)
-    return ContactsOverview(owned=_loaded(Paginator(owned, PAGE_SIZE).get_page(page)), held=held,
+    return ContactsOverview(owned=page_of(owned, page, PAGE_SIZE), held=held,
                             sent=sent, received=received)
 
 

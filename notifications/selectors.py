@@ -1,9 +1,10 @@
 """What the customer's email history shows."""
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 
 from notifications.models import OutboundEmail, Recipient
 from notifications.rendering import email_show, email_subject
+from portal.db import page_of
 
 EMAILS_PER_PAGE = 25
 
@@ -17,8 +18,7 @@ def email_history(*, user: Recipient, page: int | str | None) -> Page:
               "rendered_at", "user_id")
         .order_by("-created_at", "-pk")
     )
-    shown = Paginator(emails, EMAILS_PER_PAGE).get_page(page)
-    shown.object_list = list(shown.object_list)
+    shown = page_of(emails, page, EMAILS_PER_PAGE)
     for email in shown.object_list:
         if not email.is_rendered:
             email.user = user  # the owner is known: no query per row

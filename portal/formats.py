@@ -37,9 +37,16 @@ def format_money(amount: Decimal | int | str | None, currency: str | None = None
     default), with the currency's decimals (two for the euro); empty for None."""
     if amount is None or amount == "":
         return ""
-    locale, pattern = _currency_format(language or get_language())
-    return pattern.apply(Decimal(amount), locale, currency=currency or DEFAULT_CURRENCY,
-                         currency_digits=True)
+    return _formatted(Decimal(amount), currency or DEFAULT_CURRENCY, language or get_language())
+
+
+@lru_cache(maxsize=4096)
+def _formatted(amount: Decimal, currency: str, language: str | None) -> str:
+    """Formatting an amount costs tens of microseconds and a page shows dozens, mostly
+    the same few prices: each is formatted once per process (a few hundred kilobytes
+    at most)."""
+    locale, pattern = _currency_format(language)
+    return pattern.apply(amount, locale, currency=currency, currency_digits=True)
 
 
 def format_phone(value: str | None) -> str:

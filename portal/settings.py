@@ -214,6 +214,9 @@ TEMPLATES = [
                     "builtins": ["portal.templatetags.remembered_url"]},
     },
 ]
+# Both engines name portal.templatetags.remembered_i18n "i18n" on purpose (it stands in
+# for Django's library of that name); the check warns of any such second module.
+SILENCED_SYSTEM_CHECKS = ["templates.W003"]
 
 # Database: SQLite under var/ unless DATABASE_URL says otherwise.
 VAR_DIR = Path(envstr("PORTAL_VAR_DIR", str(BASE_DIR / "var")))

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
 
 from accounts.models import EmailChangeRequest, RecoveryRequest, SecurityEvent, User
 from billing.models import Invoice, Service
+from portal.db import page_of
 from support.models import (
     ContactMessage,
     SupportAttachment,
@@ -31,9 +32,7 @@ def request_list(*, user: User, page: str | int | None) -> Page:
                                     When(status=SupportRequest.Status.WAITING, then=Value(1)),
                                     default=Value(2), output_field=IntegerField()))
                 .order_by("rank", "-last_message_at", "-pk"))
-    result = Paginator(requests, PAGE_SIZE).get_page(page)
-    result.object_list = list(result.object_list)
-    return result
+    return page_of(requests, page, PAGE_SIZE)
 
 
 def _messages(kinds=None) -> Prefetch:

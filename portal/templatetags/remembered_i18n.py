@@ -34,16 +34,6 @@ def is_constant(expression) -> bool:
                                     and var.literal is not None)
 
 
-def remembered(node, context, render):
-    """`render(context)`'s value for this language, computed once per node (a node
-    without `as var`)."""
-    key = (get_language(), context.autoescape, *node.key_extra(context))
-    value = node.remembered.get(key)
-    if value is None:
-        value = node.remembered[key] = render(context)
-    return value
-
-
 class RememberedTranslateNode(i18n.TranslateNode):
     def __init__(self, node: i18n.TranslateNode):
         super().__init__(node.filter_expression, node.noop, node.asvar, node.message_context)
@@ -51,13 +41,14 @@ class RememberedTranslateNode(i18n.TranslateNode):
             self.message_context is None or is_constant(self.message_context))
         self.remembered: dict[tuple, str] = {}
 
-    def key_extra(self, context):
-        return ()
-
     def render(self, context):
         if not self.constant:
             return super().render(context)
-        return remembered(self, context, super().render)
+        key = (get_language(), context.autoescape)
+        value = self.remembered.get(key)
+        if value is None:
+            value = self.remembered[key] = super().render(context)
+        return value
 
 
 @register.tag("translate")

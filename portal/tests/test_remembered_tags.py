@@ -40,7 +40,7 @@ def test_what_depends_on_the_context_is_not_remembered():
     assert first == "Yes·Log out·/billing/invoices/FR2026-000001/·[]"
     assert second == "No·Log out·/billing/invoices/FR2026-000002/·[]"
     assert not any(node.constant for node in nodes(page, RememberedTranslateNode))
-    assert not any(node.constant for node in nodes(page, RememberedURLNode))
+    assert not nodes(page, RememberedURLNode)[1].constant  # `as missing`
 
 
 def test_a_context_translation_is_remembered_with_its_context():
@@ -58,3 +58,20 @@ def test_a_page_request_renders_the_layout_through_the_remembered_tags(client):
     with translation.override("es"):
         rendered = template('{% load i18n %}{% translate "Log out" %}').render({}, request)
     assert rendered and rendered != "Log out"
+
+
+def test_urls_with_arguments_are_kept_per_argument_and_bounded(monkeypatch):
+    from portal.templatetags import remembered_url
+
+    monkeypatch.setattr(remembered_url, "ARGUMENTS_KEPT", 3)
+    page = template('{% url "billing:invoice" number %}')
+    node = nodes(page, RememberedURLNode)[0]
+    with translation.override("en"):
+        for n in range(1, 6):
+            assert page.render({"number": f"FR2026-{n:06d}"}) == (
+                f"/billing/invoices/FR2026-{n:06d}/")
+        assert 0 < len(node.remembered) <= 3
+        # Not a plain string or number: reversed every time, never kept.
+        kept = dict(node.remembered)
+        assert page.render({"number": ["FR2026-000009"]}).startswith("/billing/invoices/")
+        assert node.remembered == kept
