@@ -11,7 +11,7 @@ from importlib import import_module
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import (
@@ -65,28 +65,26 @@ def email_change_pending(*, user: User) -> EmailChangeRequest | None:
 
 
 def security_events(*, user: User, page: str | int | None) -> Page:
-    """One page of the customer's security log, newest first, with who did each."""
-    events = user.security_events.select_related("actor")
+    """One page of the customer's security log, newest first: what, when, from where,
+    and whether someone else did it (`actor_id`)."""
+    events = user.security_events.only("created_at", "action", "ip_address", "actor_id",
+                                       "user_id")
     return page_of(events, page, SECURITY_EVENTS_PER_PAGE)
 
 
 def second_factor_status(*, user: User) -> dict:
     """What the security page says about the second factor: the authenticator app (when
-    added) and how many backup codes remain. Two queries: the keys (their names are
-    listed), and the app and the backup codes together."""
-    totp = AuthenticatorApp.objects.filter(user=OuterRef("pk"), confirmed=True).order_by("pk")
-    unused = (BackupCode.objects.filter(user=OuterRef("pk"), used_at=None).values("user")
-              .annotate(count=Count("pk")).values("count"))
-    row = User.objects.filter(pk=user.pk).values(
-        totp_added_at=Subquery(totp.values("created_at")[:1]),
-        totp=Exists(totp), backup_codes_remaining=Subquery(unused[:1])).get()
+    added), the security keys (their names are listed) and how many backup codes
+    remain. Three plain queries: cheaper to build than one with subqueries."""
+    totp_added_at = (AuthenticatorApp.objects.filter(user=user, confirmed=True).order_by("pk")
+                     .values_list("created_at", flat=True).first())
     keys = security_keys(user=user)
     return {
-        "enabled": row["totp"] or bool(keys),
-        "totp": row["totp"],
+        "enabled": totp_added_at is not None or bool(keys),
+        "totp": totp_added_at is not None,
         "keys": keys,
-        "totp_added_at": row["totp_added_at"],
-        "backup_codes_remaining": row["backup_codes_remaining"] or 0,
+        "totp_added_at": totp_added_at,
+        "backup_codes_remaining": BackupCode.objects.filter(user=user, used_at=None).count(),
     }
 
 
