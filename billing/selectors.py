@@ -217,17 +217,10 @@ def _left_to_pay(user: User) -> dict[int, Decimal]:
     return {pk: total - received[pk] for pk, total in unpaid if total > received[pk]}
 
 
-def _with_amount_due(invoices: QuerySet) -> list[Invoice]:
-    rows = list(invoices.prefetch_related("payments", "credit_notes"))
-    for invoice in rows:
-        invoice.left_to_pay = invoice.amount_due
-    return rows
-
-
 def billing_summary(*, user: User, now: datetime) -> BillingSummary:
     """The dashboard's billing rows: the customer's own services (active or awaiting
     payment, expiring soonest first, those without an end date last), the unpaid issued
-    invoices with the amount due, and the orders not paid yet. Seven queries whatever
+    invoices with the amount due, and the orders not paid yet. Eight queries whatever
     the number of rows behind them: each list is cut to DASHBOARD_ROWS and counted."""
     services = (Service.objects.filter(customer=user, status__in=[Service.Status.ACTIVE,
                                                                  Service.Status.PENDING])
@@ -237,15 +230,16 @@ def billing_summary(*, user: User, now: datetime) -> BillingSummary:
     service_rows = list(services[:DASHBOARD_ROWS])
     for service in service_rows:
         service.expiring_soon = bool(service.expires_at and service.expires_at <= soon)
-    unpaid = _issued(user).filter(paid_at__isnull=True)
+    left_to_pay = _left_to_pay(user)
     orders = (Order.objects.filter(customer=user, invoice__paid_at__isnull=True,
                                    invoice__status=Invoice.Status.ISSUED)
-              .select_related("invoice").prefetch_related("lines__product", "lines__service")
+              .select_related("invoice").prefetch_related(Prefetch(
+                  "lines", OrderLine.objects.select_related("product", "service").order_by("pk")))
               .order_by("-created_at", "-pk"))
     return BillingSummary(
         services=service_rows, services_count=services.count(),
-        unpaid=_with_amount_due(unpaid.order_by("due_at", "pk")[:DASHBOARD_ROWS]),
-        unpaid_count=unpaid.count(), amount_due=amount_due(user=user),
+        unpaid=_unpaid_rows(left_to_pay, DASHBOARD_ROWS), unpaid_count=len(left_to_pay),
+        amount_due=sum(left_to_pay.values(), Decimal("0.00")),
         pending_orders=list(orders[:DASHBOARD_ROWS]), pending_orders_count=orders.count(),
     )
 
@@ -291,7 +285,7 @@ def account_balance(*, user: User) -> AccountBalance:
         received=(decimal_sum(paid_into.exclude(method=Payment.Method.ACCOUNT_CREDIT), "amount")
                   + decimal_sum(overpaid, "amount")),
         due=sum(left_to_pay.values(), Decimal("0.00")), credit=credit_balance(user.pk),
-        unpaid=_unpaid_rows(left_to_pay),
+        unpaid=_unpaid_rows(left_to_pay, BALANCE_RECENT),
         unpaid_count=len(left_to_pay),
         payments=list(paid_into.select_related("invoice").order_by("-recorded_at", "-pk")
                       [:BALANCE_RECENT]),
@@ -301,9 +295,9 @@ def account_balance(*, user: User) -> AccountBalance:
     )
 
 
-def _unpaid_rows(left_to_pay: dict[int, Decimal]) -> list[Invoice]:
-    """The oldest BALANCE_RECENT of these invoices, each with `left_to_pay`."""
-    oldest = list(left_to_pay)[:BALANCE_RECENT]
+def _unpaid_rows(left_to_pay: dict[int, Decimal], count: int) -> list[Invoice]:
+    """The first `count` of these invoices (the oldest due), each with `left_to_pay`."""
+    oldest = list(left_to_pay)[:count]
     rows = list(Invoice.objects.filter(pk__in=oldest)
                 .only("pk", "number", "issued_at", "due_at", "total", "currency")
                 .order_by("due_at", "pk")[:BALANCE_RECENT])
