@@ -67,8 +67,8 @@ def email_change_pending(*, user: User) -> EmailChangeRequest | None:
 def security_events(*, user: User, page: str | int | None) -> Page:
     """One page of the customer's security log, newest first: what, when, from where,
     and whether someone else did it (`actor_id`)."""
-    events = user.security_events.only("created_at", "action", "ip_address", "actor_id",
-                                       "user_id")
+    events = user.security_events.only("created_at", "action", "detail", "ip_address",
+                                       "actor_id", "user_id")
     return page_of(events, page, SECURITY_EVENTS_PER_PAGE)
 
 

@@ -54,6 +54,14 @@ class SecurityEvent(ChoiceLabels, models.Model):
     # Each action's label, looked up by value: get_action_display() builds the choices
     # anew and translates every label to find one, for each row of the security log.
     ACTION_LABELS = dict(Action.choices)
+    # Adding or removing one factor names it (the detail's "factor"); turning two-step
+    # verification off altogether, or rows logged before factors were named, do not.
+    FACTOR_LABELS = {
+        (Action.SECOND_FACTOR_ADDED, "totp"): _("Authenticator app added"),
+        (Action.SECOND_FACTOR_ADDED, "security_key"): _("Security key added"),
+        (Action.SECOND_FACTOR_REMOVED, "totp"): _("Authenticator app removed"),
+        (Action.SECOND_FACTOR_REMOVED, "security_key"): _("Security key removed"),
+    }
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="security_events",
                              verbose_name=_("customer"))
@@ -76,4 +84,6 @@ class SecurityEvent(ChoiceLabels, models.Model):
 
     def action_label(self):
         """What happened, in the active language."""
-        return self.ACTION_LABELS.get(self.action, self.action)
+        factor = self.detail.get("factor") if isinstance(self.detail, dict) else None
+        label = self.FACTOR_LABELS.get((self.action, factor)) if factor else None
+        return label or self.ACTION_LABELS.get(self.action, self.action)

@@ -290,3 +290,20 @@ def test_the_page_says_which_proof_it_takes(customer_client, customer):
     page = customer_client.get(key_path(key)).content.decode()
     assert "It is your last way to confirm a login" in page
     assert "The 6-digit code" not in page and "One of your backup codes." in page
+
+
+def test_the_security_log_names_the_factor_added_or_removed(customer_client, customer):
+    Action = SecurityEvent.Action
+    for action, detail in ((Action.SECOND_FACTOR_ADDED, {"factor": "totp"}),
+                           (Action.SECOND_FACTOR_ADDED, {"factor": "security_key",
+                                                         "name": "Keyring"}),
+                           (Action.SECOND_FACTOR_REMOVED, {"factor": "totp"}),
+                           (Action.SECOND_FACTOR_REMOVED, {"factor": "security_key"}),
+                           (Action.SECOND_FACTOR_REMOVED, {"reason": "recovery"})):
+        SecurityEvent.objects.create(user=customer, action=action, detail=detail)
+    page = customer_client.get("/account/security/").content.decode()
+    log = page[page.index('id="security-log"'):]
+    for label in ("Authenticator app added", "Security key added", "Authenticator app removed",
+                  "Security key removed", "Two-step verification turned off"):
+        assert log.count(label) == 1, label
+    assert "Two-step verification turned on" not in log
