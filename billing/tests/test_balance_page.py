@@ -90,3 +90,29 @@ def test_it_costs_a_fixed_number_of_queries(customer_client, customer, hosting, 
                        method=Payment.Method.BANK_TRANSFER, now=PAID, staff_user=staff)
     with django_assert_max_num_queries(12):
         assert customer_client.get("/billing/balance/").status_code == 200
+
+
+def test_the_invoice_page_lists_its_payments_and_credit_notes(customer_client, customer, hosting,
+                                                              staff):
+    _o, invoice, _s = place_order(customer, hosting)
+    payment_record(invoice=invoice, amount=Decimal("20.00"), method=Payment.Method.BANK_TRANSFER,
+                   now=PAID, staff_user=staff)
+    page = customer_client.get(f"/billing/invoices/{invoice.number}/").content.decode()
+    block = page[page.index('id="invoice-settlement"'):]
+    assert "Bank transfer" in block and "€20.00" in block
+    assert f'id="invoice-left-to-pay">Left to pay: €{invoice.total - 20}' in block
+    assert 'id="invoice-pay-link"' in page and "Settled" not in page
+    note = credit_note_issue(invoice=invoice, staff_user=staff, reason="Mistake", now=PAID)
+    page = customer_client.get(f"/billing/invoices/{invoice.number}/").content.decode()
+    block = page[page.index('id="invoice-settlement"'):]
+    assert f'href="/billing/invoices/{note.number}/"' in block
+    assert "Left to pay: €0.00" in block
+    assert "Settled by credit notes and payments" in page and "Overdue" not in page
+    assert 'id="invoice-pay-link"' not in page
+
+
+def test_an_invoice_with_nothing_received_has_no_settlement_block(customer_client, customer,
+                                                                 hosting):
+    _o, invoice, _s = place_order(customer, hosting)
+    page = customer_client.get(f"/billing/invoices/{invoice.number}/").content.decode()
+    assert 'id="invoice-settlement"' not in page and 'id="invoice-pay-link"' in page
