@@ -1,5 +1,5 @@
-"""An invoice's payments and credit notes, and a long balance, in Chromium at 390 px in
-each language: no sideways scrolling. SCREENSHOT_DIR keeps the screenshots."""
+"""An invoice's lines, payments and credit notes, and a long balance, in Chromium at
+390 px in each language: no sideways scrolling. SCREENSHOT_DIR keeps the screenshots."""
 
 import os
 from decimal import Decimal
@@ -46,6 +46,10 @@ def test_settlement_and_a_long_balance_fit_a_390_pixel_screen(chromium_path, liv
         assert settlement.is_visible()
         settlement.screenshot(path=shots / f"invoice-settlement-{language}.png")
         assert page_width(page) <= 390
+        # The lines stack as cards: nothing to scroll sideways inside the document either.
+        region = page.locator(".invoice-scroll")
+        assert region.evaluate("element => element.scrollWidth <= element.clientWidth")
+        page.locator(".inv-lines").screenshot(path=shots / f"invoice-lines-{language}.png")
         page.goto(f"{live_server.url}/billing/balance/")
         more = page.locator("#balance-unpaid-more")
         assert more.is_visible() and "30" in more.inner_text()
