@@ -120,6 +120,36 @@ def test_the_data_migration_seals_the_seeds_django_otp_kept(customer):
     assert services.second_factor_verify(user=customer, code=totp_code(device))
 
 
+def test_the_emptied_django_otp_table_and_its_permissions_are_dropped(customer):
+    from django.apps import apps
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.models import ContentType
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE otp_totp_totpdevice (id integer PRIMARY KEY)")
+        cursor.execute("INSERT INTO django_migrations (app, name, applied) "
+                       "VALUES ('otp_totp', '0001_initial', CURRENT_TIMESTAMP)")
+    old = ContentType.objects.create(app_label="otp_totp", model="totpdevice")
+    Permission.objects.create(content_type=old, codename="view_totpdevice",
+                              name="Can view TOTP device")
+    migration = importlib.import_module("accounts.migrations.0023_drop_otp_totp_table")
+    editor = SimpleNamespace(connection=connection)
+    with connection.cursor() as cursor:  # a table that still holds a seed is left alone
+        cursor.execute("INSERT INTO otp_totp_totpdevice VALUES (1)")
+    with pytest.raises(RuntimeError):
+        migration.drop_otp_totp(apps, editor)
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM otp_totp_totpdevice")
+    migration.drop_otp_totp(apps, editor)
+    assert "otp_totp_totpdevice" not in connection.introspection.table_names()
+    assert not ContentType.objects.filter(app_label="otp_totp").exists()
+    assert not Permission.objects.filter(codename="view_totpdevice").exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM django_migrations WHERE app = 'otp_totp'")
+        assert cursor.fetchone()[0] == 0
+    migration.drop_otp_totp(apps, editor)  # nothing left: runs again harmlessly
+
+
 def test_the_admin_shows_no_authenticator_seed(superuser_client, customer):
     """django-otp's own TOTP admin (seed and QR code) is gone with its app."""
     assert superuser_client.get("/admin/otp_totp/totpdevice/").status_code == 404
