@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import BooleanField, Case, Count, F, Prefetch, Q, QuerySet, When
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from accounts.models import User
 from billing.models import (
@@ -22,6 +23,7 @@ from billing.models import (
     Order,
     OrderLine,
     Payment,
+    Product,
     Service,
     credit_balance,
     decimal_sum,
@@ -46,18 +48,36 @@ def service_list(*, user: User, page: str | int | None) -> Page:
     return page
 
 
+@dataclass(frozen=True)
+class OrderRow:
+    """An order as its list shows it: plain values, no model instances to build."""
+    pk: int
+    number: int
+    created_at: datetime
+    invoice_number: str
+    invoice_total: Decimal
+    invoice_currency: str
+    invoice_paid_at: datetime | None
+    items: list[tuple[str, str]]  # (product name in the active language, service name)
+
+
 def order_list(*, user: User, page: str | int | None) -> Page:
-    """The customer's orders with their invoices, lines, products and services, newest
-    first."""
-    lines = OrderLine.objects.select_related("product", "service").only(
-        "order_id", "product__name", "product__name_es", "product__name_fr",
-        "service__name").order_by("pk")
-    orders = (Order.objects.filter(customer=user).select_related("invoice")
-              .only("pk", "number", "created_at", "invoice__number", "invoice__total",
-                    "invoice__currency", "invoice__paid_at")
-              .prefetch_related(Prefetch("lines", queryset=lines))
-              .order_by("-created_at", "-pk"))
-    return page_of(orders, page, PAGE_SIZE)
+    """The customer's orders (OrderRow) with their invoices, products and services,
+    newest first. Two queries for a page of them (three when there is more than a
+    page): the orders with their invoices, and their lines."""
+    orders = (Order.objects.filter(customer=user).order_by("-created_at", "-pk")
+              .values_list("pk", "number", "created_at", "invoice__number", "invoice__total",
+                           "invoice__currency", "invoice__paid_at"))
+    page = page_of(orders, page, PAGE_SIZE)
+    items = {row[0]: [] for row in page.object_list}
+    language = get_language()
+    for order_id, *names, service_name in (
+            OrderLine.objects.filter(order_id__in=items).order_by("pk").values_list(
+                "order_id", "product__name", "product__name_es", "product__name_fr",
+                "service__name")):
+        items[order_id].append((Product.name_from(language, *names), service_name))
+    page.object_list = [OrderRow(*row, items=items[row[0]]) for row in page.object_list]
+    return page
 
 
 @dataclass(frozen=True)

@@ -94,9 +94,13 @@ class Product(models.Model):
 
     def name_in(self, language: str | None) -> str:
         """The name in `language`, else the default (English) name."""
+        return self.name_from(language, self.name, self.name_es, self.name_fr)
+
+    @staticmethod
+    def name_from(language: str | None, name: str, name_es: str, name_fr: str) -> str:
+        """name_in() for the three columns read as values."""
         code = (language or "").split("-")[0]
-        translated = getattr(self, f"name_{code}") if code in TRANSLATED_NAMES else ""
-        return translated or self.name
+        return dict(zip(TRANSLATED_NAMES, (name_es, name_fr))).get(code) or name
 
     def price_for(self, period):
         """The price excluding tax for one `period`, or None when it is not sold so."""

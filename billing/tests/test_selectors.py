@@ -2,6 +2,7 @@
 no query."""
 
 import pytest
+from django.utils import translation
 
 from billing.selectors import PAGE_SIZE, invoice_list, order_list, service_list
 
@@ -25,12 +26,23 @@ def test_an_order_page_carries_its_invoices_lines_products_and_services(
         customer, hosting, django_assert_num_queries):
     for n in range(3):
         place_order(customer, hosting, name=f"site{n}.example")
-    page = order_list(user=customer, page="1")
-    with django_assert_num_queries(0):
-        shown = [(order.invoice.number, [(line.product.name, line.service.name)
-                                         for line in order.lines.all()]) for order in page]
+    with django_assert_num_queries(2):  # the orders with their invoices, and their lines
+        page = order_list(user=customer, page="1")
+    shown = [(order.invoice_number, order.items) for order in page]
     assert shown[0] == ("FR2026-000003", [("Web hosting", "site2.example")])
     assert len(shown) == 3
+
+
+def test_an_order_page_names_products_in_the_active_language(customer, hosting):
+    hosting.name_es, hosting.name_fr = "Alojamiento web", ""
+    hosting.save(update_fields=["name_es", "name_fr"])
+    place_order(customer, hosting, name="sitio.example")
+    with translation.override("es"):
+        assert order_list(user=customer, page=None)[0].items == [("Alojamiento web",
+                                                                  "sitio.example")]
+    with translation.override("fr"):  # no French name: the default one
+        assert order_list(user=customer, page=None)[0].items == [("Web hosting",
+                                                                  "sitio.example")]
 
 
 def test_a_page_number_out_of_range_or_not_a_number_gives_a_page(customer):
