@@ -82,7 +82,8 @@ def test_the_auto_renew_switch_of_a_service_never_fails_on_hostile_input(custome
 
 
 @given(url=st.sampled_from(["/billing/services/", "/billing/orders/", "/billing/invoices/",
-                            "/billing/balance/", "/account/emails/"]),
+                            "/billing/balance/", "/account/emails/", "/account/contacts/",
+                            "/account/support/"]),
        params=st.dictionaries(st.sampled_from(["page", "year", "q", "\x00", "page[]"]),
                               st.one_of(segment, st.lists(segment, max_size=3)), max_size=3))
 def test_the_lists_never_fail_on_hostile_query_strings(customer, url, params):
