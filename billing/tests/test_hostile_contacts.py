@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 from billing.models import ContactChangeRequest
 from billing.services import contacts as services
 from billing.services.invoices import invoice_mark_paid
-from conftest import make_customer
+from conftest import make_customer, staff_log_in
 from portal.tests.hostile import (
     assert_no_server_error,
+    browser,
     encodings,
     example,
     form_data,
@@ -117,3 +118,24 @@ def test_a_forged_answer_token_is_a_404_page(customer, other_customer, service, 
         assert response.status_code == 404, url
         assert ContactChangeRequest.objects.get().state == ContactChangeRequest.State.VALIDATING
 
+
+
+def test_an_agent_aborting_a_request_never_fails_on_hostile_input(customer, other_customer,
+                                                                  service, support_agent):
+    @given(data=form_data({"reason": "The customer asked us on the phone."}),
+           encoding=encodings)
+    def check(data, encoding):
+        with example():
+            change = pending_change(service, customer, other_customer)
+            url = f"/admin/billing/contactchangerequest/{change.pk}/decide/abort/"
+            client = staff_log_in(browser(), support_agent)
+            assert_no_server_error(client.get(url), url)
+            response = assert_no_server_error(post(client, url, data, encoding), url)
+            change.refresh_from_db()
+            if change.state != ContactChangeRequest.State.VALIDATING:  # aborted
+                for account in (customer, other_customer):
+                    assert logged_in(account).get("/account/contacts/").status_code == 200
+            assert client.get(f"/admin/billing/contactchangerequest/{change.pk}/change/"
+                              ).status_code == 200
+
+    check()
