@@ -4,6 +4,7 @@ support URL carries (request numbers, attachment ids), the answer is a page (wit
 error when the input is refused) or a 4xx, never a 500. Property tests: see
 portal/tests/hostile.py for what they send."""
 
+import re
 import uuid
 from urllib.parse import quote
 
@@ -54,6 +55,24 @@ def test_opening_a_request_never_fails_on_hostile_input_and_files(customer, data
                 download = client.get(f"/account/support/attachments/{attachment.public_id}/")
                 assert download.status_code == 200
                 assert "\n" not in download["Content-Disposition"]
+
+
+@given(files=hostile_files(max_files=3))
+def test_hostile_files_are_refused_in_the_form_or_stored_under_a_safe_name(customer, files):
+    with example():
+        client = logged_in(customer)
+        response = client.post("/account/support/new/", {**REQUEST, "attachments": files})
+        assert_no_server_error(response, "support request")
+        if response.status_code == 200:
+            assert response.context["form"].errors["attachments"]
+            assert not SupportRequest.objects.exists()
+            return
+        for attachment in SupportAttachment.objects.all():
+            download = client.get(f"/account/support/attachments/{attachment.public_id}/")
+            assert download.status_code == 200
+            assert re.fullmatch(r'attachment; filename="[A-Za-z0-9_.-]{1,84}"',
+                                download["Content-Disposition"]), download["Content-Disposition"]
+            assert b"".join(download.streaming_content) == attachment.file.open("rb").read()
 
 
 @given(data=form_data(REQUEST), encoding=encodings)
