@@ -130,7 +130,7 @@ def test_an_agent_aborting_a_request_never_fails_on_hostile_input(customer, othe
             url = f"/admin/billing/contactchangerequest/{change.pk}/decide/abort/"
             client = staff_log_in(browser(), support_agent)
             assert_no_server_error(client.get(url), url)
-            response = assert_no_server_error(post(client, url, data, encoding), url)
+            assert_no_server_error(post(client, url, data, encoding), url)
             change.refresh_from_db()
             if change.state != ContactChangeRequest.State.VALIDATING:  # aborted
                 for account in (customer, other_customer):
