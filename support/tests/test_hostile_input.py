@@ -27,7 +27,7 @@ from portal.tests.hostile import (
 )
 from portal.tests.test_hostile_requests import BODIES
 from support.attachments import MAX_SIZE
-from support.models import SupportAttachment, SupportRequest
+from support.models import ContactMessage, SupportAttachment, SupportRequest
 from support.tests.conftest import PDF, open_request, png_bytes, upload
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +37,7 @@ REQUEST = {"category": "technical", "subject": "My site is down", "body": "Since
 
 
 @given(data=form_data(REQUEST), files=hostile_files())
-def test_opening_a_request_never_fails_on_hostile_input_and_files(customer, data,
+def test_opening_a_request_never_fails_on_hostile_input_and_files(customer, support_agent, data,
                                                                   files):
     with example():
         service = place_order(customer, catalogue_product("web-hosting"))[2]
@@ -50,6 +50,10 @@ def test_opening_a_request_never_fails_on_hostile_input_and_files(customer, data
             support_request = SupportRequest.objects.get(customer=customer)
             assert client.get(response["Location"]).status_code == 200
             assert client.get("/account/support/").status_code == 200
+            agent = staff_log_in(browser(), support_agent)
+            for url in ("/admin/support/supportrequest/",
+                        f"/admin/support/supportrequest/{support_request.pk}/change/"):
+                assert agent.get(url).status_code == 200, url
             for attachment in SupportAttachment.objects.filter(
                     message__request=support_request):
                 download = client.get(f"/account/support/attachments/{attachment.public_id}/")
@@ -172,13 +176,18 @@ def test_an_attachment_id_in_another_spelling_never_fails(customer, uppercase, b
 @given(data=form_data({"topic": "technical", "nic_handle": "dm429850-OVH",
                        "email": "daniel@example.org", "message": "My site is down."},
                       emails=("email",)), encoding=encodings)
-def test_the_contact_form_never_fails_on_hostile_input(db, data, encoding):
+def test_the_contact_form_never_fails_on_hostile_input(support_agent, data, encoding):
     with example():
         client = browser()
         response = post(client, "/contact/", data, encoding)
         assert_no_server_error(response, "contact")
         if response.status_code == 302:
             assert_no_server_error(client.get(response["Location"]), response["Location"])
+            agent = staff_log_in(browser(), support_agent)
+            for contact in ContactMessage.objects.all():  # the agent reads it, and its account
+                for url in ("/admin/support/contactmessage/",
+                            f"/admin/support/contactmessage/{contact.pk}/change/"):
+                    assert agent.get(url).status_code == 200, url
 
 
 def test_staff_downloading_a_missing_attachment_id_get_a_404(support_agent):
