@@ -406,8 +406,12 @@ class BankStatementAdmin(ImporterMayViewMixin, ReadOnlyBillingAdmin):
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = StatementUploadForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
+        # Bound on any POST: one whose file part was dropped (a name such as ".") still
+        # gets "This field is required." rather than the empty form again.
+        posted = request.method == "POST"
+        form = StatementUploadForm(request.POST if posted else None,
+                                   request.FILES if posted else None)
+        if posted and form.is_valid():
             upload = form.cleaned_data["statement"]
             try:
                 report = statement_import(stream=upload, size=upload.size,

@@ -19,6 +19,7 @@ from xml.etree.ElementTree import ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 
+MAX_AMOUNT = Decimal("9999999999.99")
 _NAMESPACE = re.compile(r"^\{urn:iso:std:iso:20022:tech:xsd:(camt\.05[34])\.001\.\d{2}\}Document$")
 
 
@@ -85,6 +86,8 @@ class CamtReader:
                     element.clear()
         except ParseError as error:
             raise StatementError("xml", f"not a well-formed XML file ({error})") from None
+        except LookupError as error:  # the XML declaration names an unknown encoding
+            raise StatementError("xml", f"not a readable XML file ({error})") from None
         except DefusedXmlException:
             raise StatementError("dtd", "the file declares a DTD or entities") from None
 
@@ -112,7 +115,9 @@ def _entry(element, ns: str, number: int) -> Entry:
     except InvalidOperation:
         raise StatementError("entry", f"entry {number} has an invalid amount",
                              entry=number) from None
-    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+    # Past MAX_AMOUNT, quantize() itself fails, and the columns (12 digits) cannot hold it.
+    if (not amount.is_finite() or not 0 < amount <= MAX_AMOUNT
+            or amount != amount.quantize(Decimal("0.01"))):
         raise StatementError("entry", f"entry {number} has an invalid amount", entry=number)
     indicator = _text(element, "CdtDbtInd", ns)
     if indicator not in ("CRDT", "DBIT"):

@@ -40,8 +40,9 @@ def email_render(*, template: str, context: dict[str, Any], language: str) -> Em
         subject = _render(template, ".subject.txt", context, text=True)
         text = _render(template, ".txt", context, text=True)
         subject = " ".join(subject.split())
-        # The subject is the HTML part's <title> unless the template names another.
-        html = _render(template, ".html", {**context, "subject": subject}, text=False)
+        # The subject is the HTML part's <title> unless the template names another. Under
+        # its own name: an email's own "subject" (a support request's) stays what it is.
+        html = _render(template, ".html", {**context, "email_subject": subject}, text=False)
     return EmailParts(subject, text, html)
 
 

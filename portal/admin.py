@@ -74,6 +74,11 @@ class OfferedParametersChangeList(ChangeList):
 
     def get_filters(self, request):
         # Nothing is filtered yet: this reads the parameters and builds the list filters.
+        # PostgreSQL refuses a NUL in a text value when the list runs its query, after
+        # Django's checks of the values: refused here, it gives the "?e=1" page.
+        for values in self.get_filters_params().values():
+            if any("\x00" in value for value in (values if isinstance(values, list) else [values])):
+                raise IncorrectLookupParameters("A filter value holds a NUL character.")
         try:
             filters = super().get_filters(request)
         except (ValueError, OverflowError) as error:

@@ -46,7 +46,10 @@ def _messages(kinds=None) -> Prefetch:
 
 def request_for_customer(*, user: User, number: str) -> SupportRequest | None:
     """The customer's own request with the conversation they may read (never internal
-    notes) in `conversation`; None for anyone else's."""
+    notes) in `conversation`; None for anyone else's, and for a number with a NUL (no
+    request has one, and PostgreSQL refuses it in a query)."""
+    if "\x00" in number:
+        return None
     return (SupportRequest.objects.filter(customer=user, number=number)
             .select_related("service", "invoice")
             .prefetch_related(_messages(kinds=[SupportMessage.Kind.CUSTOMER,

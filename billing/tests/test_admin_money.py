@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from billing import references
 from billing.models import BankStatement, CreditNote, Invoice, Payment, StatementEntry
 from conftest import staff_log_in
+from portal.tests.hostile import Upload
 
 from .camt_builder import Credit, statement
 from .conftest import place_order
@@ -60,6 +61,16 @@ def test_an_invalid_file_is_refused_in_the_page_and_nothing_is_recorded(staff_cl
     assert "This file is not XML" in response.content.decode()
     assert not BankStatement.objects.exists() and not StatementEntry.objects.exists()
     assert not LogEntry.objects.filter(action_flag=ADDITION).exists()
+
+
+def test_a_post_whose_file_part_was_dropped_says_the_file_is_required(staff_client):
+    # Regression: a file named "." is dropped by the parser, and the page came back empty
+    # without saying why.
+    response = staff_client.post("/admin/billing/bankstatement/add/",
+                                 {"statement": Upload(".", b"<x/>", "text/xml")})
+    assert response.status_code == 200
+    assert response.context["form"].errors["statement"] == ["This field is required."]
+    assert not BankStatement.objects.exists()
 
 
 def test_a_support_agent_without_the_permission_cannot_import(agent_client, support_agent,

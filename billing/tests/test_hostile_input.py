@@ -8,27 +8,21 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from billing.services.credit_notes import credit_note_issue
+from billing.services.invoices import invoice_mark_paid
 from billing.tests.conftest import place_order
 from portal.tests.hostile import (
     assert_no_server_error,
-    browser,
     encodings,
     example,
     form_data,
     hostile_text,
+    logged_in,
     post,
 )
+from portal.tests.hostile import path_segment as segment
 
 pytestmark = pytest.mark.django_db
-
-segment = st.one_of(hostile_text.map(lambda text: text.replace("/", "")),
-                    st.integers(min_value=-(2**70), max_value=2**70).map(str))
-
-
-def logged_in(customer):
-    client = browser()
-    client.force_login(customer)
-    return client
 
 
 @given(data=form_data({"product": "web-hosting", "period": "year", "service_name": "example.com"}),
@@ -56,6 +50,7 @@ def test_confirming_an_order_never_fails_on_hostile_input(customer, domain, data
 
 
 BILLING_URLS = ["/billing/orders/{}/", "/billing/invoices/{}/", "/billing/invoices/{}/pdf/",
+                "/billing/invoices/{}/pay/", "/billing/invoices/{}/pay/qr.svg",
                 "/account/emails/{}/", "/account/emails/{}/html/"]
 
 
@@ -87,9 +82,48 @@ def test_the_auto_renew_switch_of_a_service_never_fails_on_hostile_input(custome
 
 
 @given(url=st.sampled_from(["/billing/services/", "/billing/orders/", "/billing/invoices/",
-                            "/account/emails/"]),
+                            "/billing/balance/", "/account/emails/", "/account/contacts/",
+                            "/account/support/"]),
        params=st.dictionaries(st.sampled_from(["page", "year", "q", "\x00", "page[]"]),
                               st.one_of(segment, st.lists(segment, max_size=3)), max_size=3))
 def test_the_lists_never_fail_on_hostile_query_strings(customer, url, params):
     with example():
         assert_no_server_error(logged_in(customer).get(url, params), url)
+
+
+def test_the_payment_pages_never_fail_on_a_number_close_to_a_real_one(customer, other_customer,
+                                                                    hosting, staff):
+    """The customer's unpaid and paid invoices, their credit note and another customer's
+    invoice, each number spelt otherwise: a page for their own, else a 404."""
+    unpaid = place_order(customer, hosting)[1]
+    paid = place_order(customer, hosting, name="paid.example")[1]
+    invoice_mark_paid(invoice=paid, staff_user=staff)
+    note = credit_note_issue(invoice=paid, staff_user=staff, now=paid.issued_at,
+                             reason="Duplicate", line_ids=[paid.lines.get().pk])
+    theirs = place_order(other_customer, hosting)[1]
+
+    @given(number=st.sampled_from([unpaid.number, paid.number, note.number, theirs.number]),
+           spelling=st.sampled_from([str, str.lower, lambda n: n + "\x00", lambda n: n + " ",
+                                     lambda n: "\u200b" + n, lambda n: n.replace("-", "\u2010"),
+                                     lambda n: n + "/../" + n, lambda n: n * 50]),
+           suffix=st.sampled_from(["", "pay/", "pay/qr.svg", "pdf/"]),
+           method=st.sampled_from(["get", "post", "head"]))
+    def check(number, spelling, suffix, method):
+        url = f"/billing/invoices/{quote(spelling(number), safe='/')}/{suffix}"
+        with example():
+            response = assert_no_server_error(getattr(logged_in(customer), method)(url), url)
+            if number == theirs.number:
+                assert response.status_code == 404, url
+
+    check()
+
+
+def test_only_an_unpaid_invoice_has_a_qr_code(customer, hosting, staff):
+    unpaid = place_order(customer, hosting)[1]
+    paid = place_order(customer, hosting, name="paid.example")[1]
+    invoice_mark_paid(invoice=paid, staff_user=staff)
+    client = logged_in(customer)
+    response = client.get(f"/billing/invoices/{unpaid.number}/pay/qr.svg")
+    assert response.status_code == 200 and response["Content-Type"] == "image/svg+xml"
+    assert client.get(f"/billing/invoices/{paid.number}/pay/qr.svg").status_code == 404
+    assert client.get(f"/billing/invoices/{paid.number}/pay/").status_code == 200

@@ -211,6 +211,22 @@ def test_an_invalid_amount_is_refused(staff, invoices):
     assert_refused(statement([Credit("-5.00", "BANK-1")]), staff, "Entry 1 is not valid")
 
 
+def test_an_amount_past_what_the_columns_hold_is_refused_not_a_500(staff, invoices):
+    # Regression: 1E+30 made quantize() raise InvalidOperation, and 10^10 overflowed
+    # the 12-digit column on PostgreSQL (a 500 either way).
+    for amount in ("1E+30", "1e999999", "99999999999999999999.99", "10000000000.00"):
+        assert_refused(statement([Credit(amount, "BANK-1")]), staff, "Entry 1 is not valid")
+    report = import_bytes(statement([Credit("9999999999.99", "BANK-1")]), staff)
+    assert report.statement.entries_new == 1
+
+
+def test_an_xml_declaration_naming_an_unknown_encoding_is_refused_not_a_500(staff, invoices):
+    # Regression: the parser's LookupError reached the page as a 500.
+    content = statement([Credit("10.00", "BANK-1")]).replace(b'encoding="UTF-8"',
+                                                             b'encoding="nonsense"')
+    assert_refused(content, staff, "This file is not XML")
+
+
 def test_a_pending_entry_is_skipped(staff, invoices):
     content = statement([Credit(invoices[0].total, "BANK-1", structured=ref(invoices[0])),
                          Credit(invoices[1].total, "BANK-2", structured=ref(invoices[1]),

@@ -19,7 +19,7 @@ def test_every_html_email_has_a_title(path):
     source = path.read_text()
     if path.name == "base.html":
         title = re.search(r"<title>(.*?)</title>", source).group(1)
-        assert "{{ subject }}" in title
+        assert "{{ email_subject }}" in title
         return
     assert source.startswith('{% extends "emails/base.html" %}')
     own = re.search(r"{% block title %}(.*?){% endblock %}", source, re.S)
@@ -41,3 +41,16 @@ def test_the_rendered_title_is_the_subject(customer, language):
     title = re.search(r"<title>(.*?)</title>", parts.html, re.S).group(1).strip()
     assert title and title == parts.subject.replace("'", "&#x27;").replace('"', "&quot;")
     assert "max-width:600px" in parts.html and 'width="600"' not in parts.html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("template", ["support_reply", "support_auto_closed"])
+def test_an_emails_own_subject_variable_is_not_replaced_by_the_email_subject(customer, template):
+    # Regression: the HTML part got the email's subject as "subject", so a support
+    # email quoted its own subject line instead of the request's subject.
+    parts = email_render(template=template, language="en", context=email_context(
+        user=customer, values={"number": "SR000001", "subject": "My site <is> down",
+                               "support_url": "https://portal.example/", "days": 14}))
+    assert '"My site &lt;is&gt; down"' in parts.html
+    assert '"My site <is> down"' in parts.text
+    assert parts.subject in parts.html  # still the <title>

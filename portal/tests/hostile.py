@@ -7,6 +7,7 @@ Every test that uses them says the same thing: whatever is posted, the answer is
 a transaction rolled back at its end, with an empty cache (rate limits), so one example's
 account or throttle never changes the next."""
 
+import io
 from contextlib import contextmanager
 from urllib.parse import urlencode
 
@@ -86,10 +87,59 @@ def form_data(draw, valid, *, emails=(), fixed=()):
 
 encodings = st.sampled_from(["multipart", "urlencoded"])
 
+# A URL path segment: hostile text without "/" (a new segment), or a number past every column.
+path_segment = st.one_of(hostile_text.map(lambda text: text.replace("/", "")),
+                         st.integers(min_value=-(2**70), max_value=2**70).map(str))
+
+# Files as a browser may send them: any name (paths, NUL, direction marks, no extension),
+# any content (empty, a type's magic bytes followed by junk, text with controls, bytes).
+hostile_file_content = st.one_of(
+    st.sampled_from([b"", b"\x00", b"%PDF-", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff",
+                     b"MZ\x90\x00", b"<html><script>alert(1)</script>", b"\xef\xbb\xbf",
+                     b"\xc3\x28", "Ça marche\n".encode(), b"GIF89a", b"PK\x03\x04"]),
+    st.builds(bytes.__add__, st.sampled_from([b"%PDF-", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff"]),
+              st.binary(max_size=200)),
+    st.binary(max_size=300),
+    hostile_text.map(lambda text: text.encode("utf-8")[:5000]),
+)
+
+hostile_file_name = st.one_of(
+    st.sampled_from(["report.pdf", "", ".", "..", "../../etc/passwd", "a\x00.pdf", "a.pdf\x00.exe",
+                     "\u202egnp.exe", "con", "x" * 300 + ".pdf", "a\r\nb.txt", 'a".txt', "😀.png",
+                     "C:\\boot.ini", "%2e%2e%2f.txt", "noext"]),
+    hostile_text.map(lambda text: text[:200] + ".pdf"),
+)
+
+
+class Upload(io.BytesIO):
+    """A file part for the test client, its name and type sent as given (Django's
+    SimpleUploadedFile refuses the names a hostile browser sends)."""
+
+    def __init__(self, name, content, content_type="application/octet-stream"):
+        super().__init__(content)
+        self.name, self.content_type = name, content_type
+
+
+@st.composite
+def hostile_files(draw, max_files=4):
+    """Zero to `max_files` uploads with hostile names, types and contents."""
+    return [Upload(draw(hostile_file_name), draw(hostile_file_content),
+                   draw(st.sampled_from(["application/pdf", "image/png", "text/plain",
+                                         "text/html", "application/octet-stream", "",
+                                         "\x00/\x00"])))
+            for _ in range(draw(st.integers(min_value=0, max_value=max_files)))]
+
 
 def browser():
     """A client that gets the 500 page, as a browser would, instead of the exception."""
     return Client(raise_request_exception=False)
+
+
+def logged_in(user):
+    """browser(), logged in as `user` (a customer; staff use conftest.staff_log_in)."""
+    client = browser()
+    client.force_login(user)
+    return client
 
 
 @contextmanager

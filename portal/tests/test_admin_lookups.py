@@ -154,6 +154,21 @@ def test_a_bad_value_for_an_offered_filter_is_never_a_server_error(lenient_clien
         assert_refused_or_flagged(response)
 
 
+@pytest.mark.parametrize("url, query", [
+    ("/admin/accounts/emailchangerequest/", {"state__exact": "\x00"}),
+    ("/admin/billing/invoice/", {"kind__exact": "renewal\x00"}),
+    ("/admin/billing/statemententry/", {"outcome__exact": "\x00"}),
+    ("/admin/support/supportrequest/", {"status__exact": "open\x00"}),
+    ("/admin/support/supportrequest/", {"category__exact": "\x00"}),
+    ("/admin/support/contactmessage/", {"category__exact": ["billing", "\x00"]}),
+])
+def test_a_nul_in_a_filter_value_gets_the_error_flag_not_a_500(lenient_client, rows, url, query):
+    # Regression: on PostgreSQL the list's query failed on the NUL (a 500).
+    response = lenient_client.get(url, query)
+    assert response.status_code == 302 and response["Location"].endswith("?e=1")
+    assert lenient_client.get(url, {**query, "e": "1"}).status_code == 200
+
+
 def test_the_offered_filters_still_filter(superuser_client, rows, customer, other_customer):
     active = superuser_client.get("/admin/accounts/user/", {"is_active__exact": "1"})
     assert customer.nic_handle in active.content.decode()

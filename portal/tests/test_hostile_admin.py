@@ -18,14 +18,16 @@ from portal.tests.hostile import (
     encodings,
     example,
     form_data,
+    hostile_files,
     hostile_text,
     post,
 )
+from portal.tests.hostile import path_segment as segment
+from support.models import CannedAnswer, ContactMessage, SupportMessage, SupportRequest
+from support.services import contact_message_create
+from support.tests.conftest import open_request
 
 pytestmark = pytest.mark.django_db
-
-segment = st.one_of(hostile_text.map(lambda text: text.replace("/", "")),
-                    st.integers(min_value=-(2**70), max_value=2**70).map(str))
 
 
 def agent(support_agent):
@@ -90,13 +92,20 @@ LIST_URLS = ["/admin/accounts/user/", "/admin/accounts/securityevent/",
              "/admin/accounts/recoveryrequest/", "/admin/accounts/emailchangerequest/",
              "/admin/accounts/passwordresetattempt/", "/admin/notifications/outboundemail/",
              "/admin/billing/invoice/", "/admin/billing/service/", "/admin/billing/order/",
-             "/admin/billing/product/", "/admin/axes/accessattempt/", "/admin/auth/group/"]
+             "/admin/billing/product/", "/admin/axes/accessattempt/", "/admin/auth/group/",
+             "/admin/billing/contactchangerequest/", "/admin/support/supportrequest/",
+             "/admin/support/contactmessage/", "/admin/support/cannedanswer/"]
 
 PARAMETERS = ["q", "o", "p", "e", "all", "_facets", "_popup", "_to_field", "is_active__exact",
               "state__exact", "status__exact", "kind__exact", "created_at__year",
               "created_at__month", "created_at__day", "issued_at__year", "expires_at__year",
               "date_joined__gte", "date_joined__lt", "paid_at__isempty", "year__exact",
-              "password__startswith", "user__password", "\x00", "q[]"]
+              "password__startswith", "user__password", "\x00", "q[]",
+              # The lists added with support, contacts and payments:
+              "category__exact", "assignee__id__exact", "assignee__isnull", "handled_at__isempty",
+              "last_message_at__gte", "method__exact", "outcome__exact", "review", "statement",
+              "recorded_at__year", "imported_at__year", "imported_at__month", "booked_on__gte",
+              "messages__body", "customer__nic_handle"]
 
 
 @given(url=st.sampled_from(LIST_URLS),
@@ -112,9 +121,54 @@ def test_the_admin_lists_never_fail_on_hostile_query_strings(customer, support_a
                                 "/admin/accounts/recoveryrequest/{}/decide/approve/",
                                 "/admin/notifications/outboundemail/{}/change/",
                                 "/admin/notifications/outboundemail/{}/html/",
-                                "/admin/billing/invoice/{}/change/", "/admin/billing/order/{}/change/"]),
+                                "/admin/billing/invoice/{}/change/", "/admin/billing/order/{}/change/",
+                                "/admin/billing/invoice/{}/credit-note/",
+                                "/admin/billing/contactchangerequest/{}/change/",
+                                "/admin/billing/contactchangerequest/{}/decide/abort/",
+                                "/admin/support/supportrequest/{}/change/",
+                                "/admin/support/contactmessage/{}/change/"]),
        value=segment)
 def test_admin_object_urls_never_fail_on_a_hostile_id(support_agent, pattern, value):
     url = pattern.format(quote(value, safe=""))
     with example():
         assert_no_server_error(agent(support_agent).get(url), url)
+
+
+SUPPORT_REPLY = {"assignee": "{agent}", "canned_answer": "{canned}", "body_kind": "reply",
+                 "body": "Please restart your server.", "new_status": "", "_save": "Save"}
+
+
+@given(data=form_data(SUPPORT_REPLY), files=hostile_files())
+def test_the_support_request_page_never_fails_on_hostile_input(customer, support_agent, data,
+                                                               files):
+    with example():
+        canned = CannedAnswer.objects.create(title="Restart", body="Restart it <b>now</b>.")
+        support_request = open_request(customer)
+        for name, value in data.items():
+            if isinstance(value, str):
+                data[name] = value.replace("{agent}", str(support_agent.pk)).replace(
+                    "{canned}", str(canned.pk))
+        url = f"/admin/support/supportrequest/{support_request.pk}/change/"
+        client = agent(support_agent)
+        response = assert_no_server_error(post(client, url, {**data, "attachments": files}), url)
+        assert client.get(url).status_code == 200
+        if response.status_code == 302 and SupportMessage.objects.filter(
+                kind=SupportMessage.Kind.REPLY).exists():  # answered: the customer reads it
+            customer_client = browser()
+            customer_client.force_login(customer)
+            page = customer_client.get(f"/account/support/{support_request.number}/")
+            assert page.status_code == 200
+            assert SupportRequest.objects.get().status in SupportRequest.Status.values
+
+
+@given(data=form_data({"answer": "We refunded the duplicate.", "_save": "Save"}),
+       encoding=encodings)
+def test_the_contact_message_answer_never_fails_on_hostile_input(support_agent, data, encoding):
+    with example():
+        contact = contact_message_create(nic_handle="dm429850-OVH", email="me@example.org",
+                                         category="billing", message="Charged twice.")
+        url = f"/admin/support/contactmessage/{contact.pk}/change/"
+        client = agent(support_agent)
+        assert_no_server_error(post(client, url, data, encoding), url)
+        assert client.get(url).status_code == 200
+        assert ContactMessage.objects.filter(pk=contact.pk).exists()

@@ -11,9 +11,10 @@ from portal.tests.hostile import assert_no_server_error, browser, example, hosti
 
 pytestmark = pytest.mark.django_db
 
-FORMS = ["/signup/", "/login/", "/password-reset/", "/account-recovery/", "/admin/login/"]
+FORMS = ["/signup/", "/login/", "/password-reset/", "/account-recovery/", "/admin/login/",
+         "/contact/"]
 CUSTOMER_FORMS = ["/account/profile/edit/", "/account/email/", "/account/email/verify/",
-                  "/account/security/", "/billing/orders/new/"]
+                  "/account/security/", "/billing/orders/new/", "/account/support/new/"]
 
 header_text = hostile_text.map(lambda text: text.encode("utf-8", "replace").decode("latin-1"))
 
@@ -66,7 +67,8 @@ def test_bodies_in_a_wrong_content_type_or_encoding_never_fail(customer, url):
             assert_no_server_error(response, f"{url} {content_type} {body[:40]!r}")
 
 
-@pytest.mark.parametrize("url", ["/signup/", "/login/", "/account/profile/edit/"])
+@pytest.mark.parametrize("url", ["/signup/", "/login/", "/account/profile/edit/", "/contact/",
+                                 "/account/support/new/"])
 def test_a_body_larger_than_allowed_gets_a_clear_413_page(customer, settings, url):
     client = browser()
     if url.startswith("/account/"):
