@@ -2,8 +2,8 @@
 
 1. Prepare a PostgreSQL database (conftest.py: beside DATABASE_URL's, or in a private
    cluster), migrated, then benchmarks/seed.py creates a customer with 1,000 invoices
-   (a stored PDF), 20 orders with their services, 30 emails, 30 security log events and
-   a logged-in session.
+   (a stored PDF; 50 paid by transfer, the others due), 20 orders with their services,
+   30 emails, 30 security log events and a logged-in session.
 2. Start two gunicorns (sync workers, persistent database connections as in production)
    on free loopback ports with benchmarks.settings, whose URLconf adds the bare view:
    one as configured, one with the invoice-list cache off (INVOICE_LIST_CACHE_SECONDS=0,
@@ -203,6 +203,8 @@ PAGES = {
     "/account/emails/": ("/account/emails/", True, "bare view", TARGET),
     "/billing/services/": ("/billing/services/", True, "bare view", TARGET),
     "/billing/invoices/<n>/": ("invoice_path", True, "bare view", TARGET),
+    "/billing/invoices/<n>/pay/": ("pay_path", True, "bare view", TARGET),
+    "/billing/balance/": ("/billing/balance/", True, "bare view", TARGET),
     "/billing/invoices/ (1,000 invoices)": ("/billing/invoices/", True, "bare view", TARGET),
     "stored PDF download": ("pdf_path", True, "bare view", TARGET),
     "GET /signup/": ("/signup/", False, "GET /login/", TARGET),
@@ -217,6 +219,7 @@ def test_pages_against_their_baselines(server):
     requests per second counts, and p99 of the page must stay under 5x its p50."""
     port, cookie = server["port"], server["session_cookie"]
     paths = {"invoice_path": f"/billing/invoices/{server['pdf_number']}/",
+             "pay_path": f"/billing/invoices/{server['pdf_number']}/pay/",
              "pdf_path": f"/billing/invoices/{server['pdf_number']}/pdf/"}
 
     def target(path, logged_in):
@@ -227,6 +230,9 @@ def test_pages_against_their_baselines(server):
     assert status == 200 and re.search(rb"Page 1 of \d+", body), body[:300]
     status, body = get(port, paths["pdf_path"], cookie)
     assert status == 200 and body.startswith(b"%PDF-")
+    assert server["unpaid"] > 900, server  # the pay page and the balance show money due
+    status, body = get(port, paths["pay_path"], cookie)
+    assert status == 200 and f"/billing/invoices/{server['pdf_number']}/pay/qr.svg".encode() in body
     for name, (path, logged_in, _baseline, _target) in PAGES.items():
         status, body = get(port, *target(path, logged_in))
         assert status == 200, (name, status)
