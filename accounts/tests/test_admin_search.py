@@ -120,3 +120,13 @@ def test_on_postgresql_a_partial_name_finds_the_customer_through_the_indexes(
     page, sql = search(agent_client, term)
     assert customer.nic_handle in page and other_customer.nic_handle not in page
     assert 'UPPER("accounts_user"."last_name"::text) LIKE' in sql  # the indexed expression
+
+
+def test_each_row_keeps_its_action_checkbox(agent_client, customer):
+    """UserAdmin writes the row's checkbox itself (the widget's templates cost a sixth of
+    the page): the same input the admin's actions read."""
+    page = agent_client.get("/admin/accounts/user/").content.decode()
+    assert (f'<input type="checkbox" name="_selected_action" value="{customer.pk}" '
+            f'class="action-select" aria-label="Select this object for an action - '
+            f'{customer.nic_handle}">') in page
+    assert 'id="action-toggle"' in page
