@@ -30,6 +30,9 @@ from portal.errors import DomainError
 ACCESS_FIELDS = ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")
 
 
+# The row checkbox's label as django.contrib.admin words it: translated by Django's own
+# catalogs (es, fr), not ours.
+DJANGO_ROW_CHECKBOX_LABEL = "Select this object for an action - {}"
 # Past this many matches a text search lets the database walk the list's order.
 SEARCH_MATCHES_MAX = 1000
 # A trigram index (accounts 0022) finds a word of this many letters anywhere in a column;
@@ -105,7 +108,7 @@ class UserAdmin(PortalModelAdmin):
         return format_html(
             '<input type="checkbox" name="{}" value="{}" class="action-select" '
             'aria-label="{}">', ACTION_CHECKBOX_NAME, obj.pk,
-            format_html(gettext("Select this object for an action - {}"), str(obj)))
+            format_html(gettext(DJANGO_ROW_CHECKBOX_LABEL), str(obj)))
 
     @admin.display(description=_("country"), ordering="country")
     def country_name(self, obj):

@@ -145,3 +145,13 @@ def test_a_search_with_few_matches_counts_them_without_a_count_query(
     matches = User.objects.filter(email__icontains="example").count()
     assert f"{matches} results" in page, re.findall(r"\d+ (?:results?|customers?)", page)
     assert "COUNT(" not in sql.upper()
+
+
+def test_the_row_checkbox_label_is_in_the_agents_language(agent_client, support_agent,
+                                                          customer):
+    support_agent.language = "es"
+    support_agent.save()
+    page = agent_client.get("/admin/accounts/user/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert '<html lang="es"' in page, page[:200]
+    assert "Select this object for an action" not in page
+    assert f"Seleccione este objeto para una acción - {customer.nic_handle}" in page
