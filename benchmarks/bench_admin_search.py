@@ -8,8 +8,10 @@ generate_series (then ANALYZE), with 5,000 different surnames of 10 letters (a p
 shared by every surname, as "Surname123" was, would make every trigram search read
 the whole index: real names are not like that), a superuser logged in with a proven second factor, then
 REQUESTS requests of each kind, alternating: a NIC handle, an email address, a surname
-(a substring search through the trigram indexes), and, for reference, the list without
-a search (no full COUNT: accounts.admin.UserAdmin's capped paginator). It prints p50
+(a substring search through the trigram indexes), and, for reference, the first two
+letters of a surname (matched at the start of each column: two letters have no trigram)
+and the list without a search (no full COUNT: accounts.admin.UserAdmin's capped
+paginators). It prints p50
 and p95 of each; at the largest size the searches must answer in p50 < 50 ms, and a NIC handle or
 an email must stay flat (p50 at most twice the small size's, the baseline of the same
 run). The change page of one customer is loaded too: its queries are counted at both
@@ -34,20 +36,31 @@ REQUESTS = int(os.environ.get("BENCH_ADMIN_REQUESTS", "30"))
 MAX_P50_MS = 50.0
 MAX_RATIO = 2.0
 MAX_CHANGE_PAGE_QUERIES = 15
-KINDS = ("NIC handle", "email", "surname (substring)", "list, no search")
+KINDS = ("NIC handle", "email", "surname (substring)", "surname, 2 letters (start)",
+         "list, no search")
+REFERENCE = ("surname, 2 letters (start)", "list, no search")  # shown, no target
 
 SEED_SQL = """
 INSERT INTO accounts_user (password, nic_handle, email, spare_email, first_name, last_name,
     legal_form, organisation, address, city, zip, country, phone, language,
     login_notifications, is_staff, is_active, is_superuser, date_joined,
-    invoice_list_version)
+    invoice_list_version, vat_number)
 SELECT '!', 'bs' || lpad(n::text, 6, '0') || '-OVH', 'bench' || n || '@example.org', '',
        'Bench', initcap(translate(left(md5((n %% 5000)::text), 10), '0123456789',
                                   'ghijklmnop')), 'individual', '', '', '', '', 'FR', '', 'en', true,
-       false, true, false, now() - n * interval '1 minute', gen_random_uuid()
+       false, true, false, now() - n * interval '1 minute', gen_random_uuid(), ''
 FROM generate_series(0, %(n)s - 1) AS n;
-ANALYZE accounts_user;
 """
+# Loaded in bulk as an operator would: the trigram indexes take the rows through GIN's
+# pending list (fast for a million rows at once), merged at the end, then back to
+# `fastupdate = off` as accounts 0023 sets them for the everyday signup.
+TRIGRAM_INDEXES = [f"user_{column}_trgm_idx" for column in (
+    "nic_handle", "email", "spare_email", "first_name", "last_name", "phone", "organisation")]
+BULK_BEFORE_SQL = "".join(f"ALTER INDEX {name} SET (fastupdate = on);\n"
+                          for name in TRIGRAM_INDEXES)
+BULK_AFTER_SQL = "".join(f"SELECT gin_clean_pending_list('{name}'::regclass);\n"
+                         f"ALTER INDEX {name} SET (fastupdate = off);\n"
+                         for name in TRIGRAM_INDEXES) + "ANALYZE accounts_user;\n"
 
 CHILD = r"""
 import hashlib, json, os, statistics, sys, time
@@ -59,12 +72,14 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import User
 from conftest import staff_log_in
 sys.path.insert(0, os.environ["BENCH_DIR"])
-from bench_admin_search import SEED_SQL
+from bench_admin_search import BULK_AFTER_SQL, BULK_BEFORE_SQL, SEED_SQL
 
 n, requests = int(sys.argv[1]), int(sys.argv[2])
 started = time.perf_counter()
 with connection.cursor() as cursor:
+    cursor.execute(BULK_BEFORE_SQL)
     cursor.execute(SEED_SQL, {"n": n})
+    cursor.execute(BULK_AFTER_SQL)
 seeded = time.perf_counter() - started
 staff = User.objects.create_superuser(email="root@portal.example", password="x" * 12)
 client = staff_log_in(Client(HTTP_HOST="127.0.0.1"), staff)
@@ -72,7 +87,8 @@ middle = n // 2
 surname = hashlib.md5(str(middle % 5000).encode()).hexdigest()[:10].translate(
     str.maketrans("0123456789", "ghijklmnop"))
 terms = {"NIC handle": f"bs{middle:06d}-OVH", "email": f"BENCH{middle}@example.org",
-         "surname (substring)": surname[1:8], "list, no search": None}
+         "surname (substring)": surname[1:8], "surname, 2 letters (start)": surname[:2],
+         "list, no search": None}
 
 def get(term):
     return client.get("/admin/accounts/user/", {"q": term} if term else {})
@@ -136,7 +152,7 @@ def test_admin_search_and_change_page_stay_flat(request):
     for kind in KINDS:
         ratio = largest[kind]["p50"] / smallest[kind]["p50"]
         flat = kind in ("NIC handle", "email")
-        reference = kind == "list, no search"  # not in issue 18's table: shown only
+        reference = kind in REFERENCE  # not in issue 18's table: shown only
         ok = None if reference else (largest[kind]["p50"] < MAX_P50_MS
                                      and (not flat or ratio <= MAX_RATIO))
         record(f"admin search ?q= {kind} at {largest['n']:,} customers",

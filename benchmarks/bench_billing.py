@@ -2,8 +2,8 @@
 
 1. Prepare a PostgreSQL database (conftest.py: beside DATABASE_URL's, or in a private
    cluster), migrated, then benchmarks/seed.py creates a customer with 1,000 invoices
-   (a stored PDF), 20 orders with their services, 30 emails, 30 security log events and
-   a logged-in session.
+   (a stored PDF; 50 paid by transfer, the others due), 20 orders with their services,
+   30 emails, 30 security log events and a logged-in session.
 2. Start two gunicorns (sync workers, persistent database connections as in production)
    on free loopback ports with benchmarks.settings, whose URLconf adds the bare view:
    one as configured, one with the invoice-list cache off (INVOICE_LIST_CACHE_SECONDS=0,
@@ -153,12 +153,14 @@ def _latency_ms(out, percent):
 
 def rps_wrk(port, path, cookie):
     """(requests per second, p50 ms, p99 ms) of a DURATION-second wrk run."""
+    # wrk counts an answer slower than its timeout (2 s by default) as a socket error:
+    # a slow page (the balance of 1,000 invoices took 1.3 s) is measured, not refused.
     args = ["wrk", "--latency", f"-t{min(2, CONNECTIONS)}", f"-c{CONNECTIONS}",
-            f"-d{DURATION}s", f"http://127.0.0.1:{port}{path}"]
+            f"-d{DURATION}s", f"--timeout={DURATION + 30}s", f"http://127.0.0.1:{port}{path}"]
     if cookie:
         args[1:1] = ["-H", f"Cookie: {cookie}"]
     out = subprocess.run(args, check=True, capture_output=True, text=True,
-                         timeout=DURATION + 60).stdout
+                         timeout=DURATION + 90).stdout
     assert "Non-2xx or 3xx responses" not in out, out
     assert "Socket errors" not in out, out
     return (float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
@@ -203,6 +205,8 @@ PAGES = {
     "/account/emails/": ("/account/emails/", True, "bare view", TARGET),
     "/billing/services/": ("/billing/services/", True, "bare view", TARGET),
     "/billing/invoices/<n>/": ("invoice_path", True, "bare view", TARGET),
+    "/billing/invoices/<n>/pay/": ("pay_path", True, "bare view", TARGET),
+    "/billing/balance/": ("/billing/balance/", True, "bare view", TARGET),
     "/billing/invoices/ (1,000 invoices)": ("/billing/invoices/", True, "bare view", TARGET),
     "stored PDF download": ("pdf_path", True, "bare view", TARGET),
     "GET /signup/": ("/signup/", False, "GET /login/", TARGET),
@@ -217,6 +221,7 @@ def test_pages_against_their_baselines(server):
     requests per second counts, and p99 of the page must stay under 5x its p50."""
     port, cookie = server["port"], server["session_cookie"]
     paths = {"invoice_path": f"/billing/invoices/{server['pdf_number']}/",
+             "pay_path": f"/billing/invoices/{server['pdf_number']}/pay/",
              "pdf_path": f"/billing/invoices/{server['pdf_number']}/pdf/"}
 
     def target(path, logged_in):
@@ -227,6 +232,9 @@ def test_pages_against_their_baselines(server):
     assert status == 200 and re.search(rb"Page 1 of \d+", body), body[:300]
     status, body = get(port, paths["pdf_path"], cookie)
     assert status == 200 and body.startswith(b"%PDF-")
+    assert server["unpaid"] > 900, server  # the pay page and the balance show money due
+    status, body = get(port, paths["pay_path"], cookie)
+    assert status == 200 and f"/billing/invoices/{server['pdf_number']}/pay/qr.svg".encode() in body
     for name, (path, logged_in, _baseline, _target) in PAGES.items():
         status, body = get(port, *target(path, logged_in))
         assert status == 200, (name, status)
@@ -244,7 +252,12 @@ def test_pages_against_their_baselines(server):
     for _round in range(ROUNDS):
         for name, (path, logged_in, baseline, _target) in PAGES.items():
             base_rps = measure(port, *target(*BASELINES[baseline]))[0]
-            runs[name].append((*measure(port, *target(path, logged_in)), base_rps))
+            page = measure(port, *target(path, logged_in))
+            runs[name].append((*page, base_rps))
+            # wrk stops at the deadline, gunicorn's workers finish what they took: wait
+            # as long as a slow answer takes, so the next baseline starts on idle workers
+            # (after the 1.5 s balance page, the next baseline got no answer at all).
+            time.sleep(min(page[2] / 1000, 10))
         base_rps = measure(port, *target(*BASELINES["bare view"]))[0]
         uncached.append((measure(server["uncached_port"], "/billing/invoices/", cookie)[0],
                          base_rps))
@@ -254,7 +267,7 @@ def test_pages_against_their_baselines(server):
           f"connections, {ROUNDS} rounds, each page right after its baseline")
     missed = []
     for name, (path, _logged_in, baseline, goal) in PAGES.items():
-        ratios = [page / base for page, _p50, _p99, base in runs[name]]
+        ratios = [page / base if base else 0.0 for page, _p50, _p99, base in runs[name]]
         ratio = statistics.median(ratios)
         page_rps = statistics.median(r[0] for r in runs[name])
         base_rps = statistics.median(r[3] for r in runs[name])

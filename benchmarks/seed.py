@@ -1,6 +1,7 @@
 """Prepare the benchmark database: a customer with 1,000 issued invoices (one of them
-from a real order, with its PDF rendered and stored), 30 security log events and a
-logged-in session.
+from a real order, with its PDF rendered and stored; the oldest PAID of them paid by
+bank transfer, the others unpaid, so the pay page and the balance have something due
+and a list of payments), 30 security log events and a logged-in session.
 
 Run with DJANGO_SETTINGS_MODULE=benchmarks.settings; prints JSON for the benchmark."""
 
@@ -19,12 +20,13 @@ from django.utils.crypto import get_random_string  # noqa: E402
 
 from accounts.models import SecurityEvent  # noqa: E402
 from accounts.services import account_create  # noqa: E402
-from billing.models import Invoice, InvoiceSequence, Product  # noqa: E402
+from billing.models import Invoice, InvoiceSequence, Payment, Product  # noqa: E402
 from billing.services.invoices import invoice_store_pdf  # noqa: E402
 from billing.services.orders import order_place, order_quote  # noqa: E402
 from notifications.services import email_queue  # noqa: E402
 
 INVOICES = 1000
+PAID = 50  # paid by transfer; the rest of the invoices stay due
 SECURITY_EVENTS = 30  # the security page shows 20
 ORDERS = 20  # each with its service and invoice: a full page of orders and of services
 EMAILS = 30  # the email history shows 20 a page
@@ -48,6 +50,14 @@ def main():
         for n in range(1, INVOICES)
     ], batch_size=500)
     InvoiceSequence.objects.create(year=YEAR, last_number=INVOICES - 1)
+    paid = list(Invoice.objects.filter(customer=customer).order_by("sequence")[:PAID])
+    Payment.objects.bulk_create([
+        Payment(invoice=invoice, amount=invoice.total, received_on=invoice.issued_at.date(),
+                method=Payment.Method.BANK_TRANSFER, bank_reference=f"BENCH-{invoice.pk}",
+                recorded_at=invoice.issued_at + timedelta(days=3))
+        for invoice in paid])
+    Invoice.objects.filter(pk__in=[invoice.pk for invoice in paid]).update(
+        paid_at=start + timedelta(days=3))
     hosting = Product.objects.get(code="web-hosting")
     order = order_place(customer=customer, product=hosting, period="year",
                         service_name="bench.example",
@@ -79,6 +89,7 @@ def main():
         "session_cookie": f"sessionid={client.cookies['sessionid'].value}; "
                           f"csrftoken={csrf_cookie}",
         "invoices": Invoice.objects.filter(customer=customer).count(),
+        "unpaid": Invoice.objects.filter(customer=customer, paid_at=None).count(),
         "pdf_number": order.invoice.number,
     }))
 

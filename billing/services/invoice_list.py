@@ -11,3 +11,11 @@ def invoice_list_changed(*, customer_id: int) -> None:
     it whenever an issued invoice or credit note appears or changes what the list shows
     (its payment)."""
     User.objects.filter(pk=customer_id).update(invoice_list_version=uuid.uuid4())
+
+
+def invoice_lists_changed(*, customer_ids) -> None:
+    """invoice_list_changed for many customers in one UPDATE (a statement import paying
+    many invoices bumps each customer once, at its end)."""
+    customer_ids = list(customer_ids)
+    if customer_ids:
+        User.objects.filter(pk__in=customer_ids).update(invoice_list_version=uuid.uuid4())

@@ -23,7 +23,6 @@ from billing.models import (
     Service,
     StatementEntry,
     credit_balance,
-    decimal_sum,
     period_end,
 )
 from billing.money import money
@@ -47,21 +46,27 @@ def invoice_due_locked(invoice_id: int) -> tuple[Invoice, Decimal]:
     amount due."""
     invoice = (Invoice.objects.select_for_update(of=("self",)).select_related("customer")
                .get(pk=invoice_id, status=Invoice.Status.ISSUED))
-    paid = decimal_sum(Payment.objects.filter(invoice_id=invoice_id), "amount")
-    credited = decimal_sum(CreditNote.objects.filter(invoice_id=invoice_id), "total")
-    return invoice, max(invoice.total - paid - credited, ZERO)
+    # What was paid and what was credited both reduce the amount due: one query for both.
+    taken = (Payment.objects.filter(invoice_id=invoice_id).order_by().values_list("amount")
+             .union(CreditNote.objects.filter(invoice_id=invoice_id).order_by()
+                    .values_list("total"), all=True))
+    return invoice, max(invoice.total - sum((row[0] for row in taken), ZERO), ZERO)
 
 
 def payment_record(*, invoice: Invoice, amount: Decimal | None, method: str, now: datetime,
                    received_on: date | None = None, staff_user: User | None = None,
                    bank_reference: str = "",
-                   statement_entry: StatementEntry | None = None) -> PaymentOutcome:
+                   statement_entry: StatementEntry | None = None,
+                   list_changed: bool = True) -> PaymentOutcome:
     """1. Lock the invoice and read what it has due (`amount=None`: pay exactly that).
     2. Record a payment of what the invoice can take; the rest becomes account credit.
     3. When this pays it off: mark it paid, deliver each service it bills, log it in the
        customer's security log and email each service's technical contact.
-    Run in the caller's transaction when there is one (a statement import is one)."""
-    with transaction.atomic():
+    Run in the caller's transaction when there is one (a statement import is one), without
+    a savepoint of its own: an error aborts the caller's transaction. `list_changed=False`
+    leaves the customer's invoice-list version to the caller (a statement import bumps
+    each customer's once, billing.services.invoice_list.invoice_lists_changed)."""
+    with transaction.atomic(savepoint=False):
         invoice, due = invoice_due_locked(invoice.pk)
         amount = due if amount is None else money(amount)
         if amount < ZERO:
@@ -80,7 +85,7 @@ def payment_record(*, invoice: Invoice, amount: Decimal | None, method: str, now
         settled = bool(applied) and applied == due and invoice.paid_at is None
         if settled:
             _invoice_settle(invoice=invoice, method=method, staff_user=staff_user, now=now)
-        if applied or extra:
+        if (applied or extra) and list_changed:
             invoice_list_changed(customer_id=invoice.customer_id)
     return PaymentOutcome(applied=applied, credited=extra, due_before=due, settled=settled)
 

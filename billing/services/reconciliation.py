@@ -15,7 +15,13 @@ entry pays the invoice it names, through the same service as "Mark paid"
    reason on the entry, listed in admin.
 
 Memory stays bounded whatever the size of the file: the statement is read one entry at
-a time (billing.camt) and nothing is kept per entry once it is recorded."""
+a time (billing.camt) and nothing is kept per entry once it is recorded (only the ids of
+the customers paid, whose invoice lists get a new version once, at the end).
+
+Time: an entry costs the few queries it needs (recorded with one INSERT ... ON CONFLICT
+DO NOTHING, matched, paid through the payment service without a savepoint of its own);
+issue 18 measured ~16 queries per entry before (an existence check and a savepoint
+around the insert, a savepoint and an invoice-list version bump per payment)."""
 
 import re
 from dataclasses import dataclass
@@ -23,7 +29,7 @@ from datetime import datetime
 from typing import BinaryIO
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext
 
 from accounts.models import User
@@ -31,6 +37,7 @@ from billing import references
 from billing.camt import CamtReader, Entry, StatementError
 from billing.models import BankStatement, Invoice, Payment, StatementEntry
 from billing.money import CURRENCY
+from billing.services.invoice_list import invoice_lists_changed
 from billing.services.payments import invoice_due_locked, payment_record
 from portal.errors import DomainError
 
@@ -53,6 +60,7 @@ def statement_import(*, stream: BinaryIO, size: int, file_name: str, staff_user:
                           field="statement", code="size")
     reader = CamtReader(stream)
     counts = {outcome: 0 for outcome in Outcome.values}
+    paid_customers: set[int] = set()
     try:
         with transaction.atomic():
             statement = BankStatement.objects.create(imported_at=now, imported_by=staff_user,
@@ -71,10 +79,13 @@ def statement_import(*, stream: BinaryIO, size: int, file_name: str, staff_user:
                 else:
                     statement.entries_new += 1
                     counts[recorded.outcome] += 1
+                    if recorded.customer_id:
+                        paid_customers.add(recorded.customer_id)
             if not reader.kind:
                 raise StatementError("schema", "empty")
             if not statement.entries_new + statement.entries_known:
                 raise StatementError("no_credit", "no credit entry")
+            invoice_lists_changed(customer_ids=paid_customers)
             statement.message_id = reader.message_id
             statement.save(update_fields=["message_id", "entries_new", "entries_known",
                                           "entries_skipped"])
@@ -107,18 +118,12 @@ def _refusal(error: StatementError) -> str:
 def _entry_record(*, statement: BankStatement, entry: Entry, staff_user: User,
                   now: datetime) -> StatementEntry | None:
     """Record and reconcile one credit entry; None when its bank reference is known."""
-    if StatementEntry.objects.filter(bank_reference=entry.bank_reference).exists():
-        return None
     recorded = StatementEntry(
         statement=statement, bank_reference=entry.bank_reference, booked_on=entry.booked_on,
         amount=entry.amount, debtor_name=entry.debtor_name,
         remittance="\n".join(filter(None, (entry.structured_reference, entry.remittance))),
         outcome=Outcome.UNMATCHED)
-    try:
-        # A savepoint: a concurrent import that recorded it first only loses this row.
-        with transaction.atomic():
-            recorded.save()
-    except IntegrityError:
+    if not _entry_insert_once(recorded):
         return None
     invoice, how, reason = _match(entry)
     if invoice is None:
@@ -128,7 +133,8 @@ def _entry_record(*, statement: BankStatement, entry: Entry, staff_user: User,
     paid = payment_record(invoice=invoice, amount=entry.amount,
                           method=Payment.Method.BANK_TRANSFER, now=now,
                           received_on=entry.booked_on, staff_user=staff_user,
-                          bank_reference=entry.bank_reference, statement_entry=recorded)
+                          bank_reference=entry.bank_reference, statement_entry=recorded,
+                          list_changed=False)  # once per customer, by statement_import
     recorded.invoice, recorded.customer_id = invoice, invoice.customer_id
     values = {"amount": entry.amount, "due": paid.due_before, "currency": CURRENCY,
               "left": paid.due_before - paid.applied, "extra": paid.credited}
@@ -149,6 +155,31 @@ def _entry_record(*, statement: BankStatement, entry: Entry, staff_user: User,
         recorded.reason = ""
     recorded.save(update_fields=["invoice", "customer", "outcome", "reason"])
     return recorded
+
+
+def _entry_insert_once(recorded: StatementEntry) -> bool:
+    """Insert the entry unless its bank reference is recorded already, in one statement
+    (`INSERT ... ON CONFLICT DO NOTHING RETURNING`, PostgreSQL and SQLite): no existence
+    check, no savepoint. An import at once holding the same reference makes it wait
+    for that transaction's end, then do nothing. Sets the entry's pk when inserted."""
+    meta = StatementEntry._meta
+    quote = connection.ops.quote_name
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    values = [field.get_db_prep_save(getattr(recorded, field.attname), connection)
+              for field in fields]
+    sql = (f"INSERT INTO {quote(meta.db_table)} "
+           f"({', '.join(quote(field.column) for field in fields)}) "
+           f"VALUES ({', '.join(['%s'] * len(fields))}) "
+           f"ON CONFLICT ({quote(meta.get_field('bank_reference').column)}) DO NOTHING "
+           f"RETURNING {quote(meta.pk.column)}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    recorded.pk = row[0]
+    recorded._state.adding = False
+    return True
 
 
 def _match(entry: Entry) -> tuple[Invoice | None, str, str]:

@@ -243,3 +243,31 @@ def test_a_camt054_notification_is_read_as_well(customer, invoices, staff):
                .replace(b"<Stmt>", b"<Ntfctn>").replace(b"</Stmt>", b"</Ntfctn>"))
     import_bytes(content, staff)
     assert Invoice.objects.get(pk=invoices[0].pk).is_paid
+
+
+def test_an_import_costs_a_few_queries_per_entry_and_renews_each_invoice_list_once(
+        customer, other_customer, staff, django_assert_max_num_queries):
+    """Issue 18: ~16 queries per entry before (an existence check and a savepoint per
+    entry, a savepoint and an invoice-list bump per payment). Invoices without lines:
+    a payment with nothing to deliver."""
+    issued = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+    invoices = Invoice.objects.bulk_create([
+        Invoice(customer=owner, kind=Invoice.Kind.RENEWAL, status=Invoice.Status.ISSUED,
+                created_at=issued, issued_at=issued, due_at=issued, year=2026, sequence=n,
+                number=f"FR2026-{n:06d}", customer_nic_handle=owner.nic_handle,
+                subtotal=Decimal("10.00"), tax_total=Decimal("2.00"), total=Decimal("12.00"))
+        for n, owner in enumerate([customer, other_customer] * 10, start=1)])
+    versions = {user.pk: user.invoice_list_version for user in (customer, other_customer)}
+    content = statement([Credit("12.00", f"BANK-{n}", structured=ref(invoice))
+                         for n, invoice in enumerate(invoices)])
+
+    with django_assert_max_num_queries(10 * len(invoices)):
+        report = import_bytes(content, staff)
+
+    assert report.counts[Outcome.MATCHED] == len(invoices)
+    assert Invoice.objects.filter(paid_at__isnull=False).count() == len(invoices)
+    for user in (customer, other_customer):
+        user.refresh_from_db()
+        assert user.invoice_list_version != versions[user.pk]  # its list shows the payments
+    assert import_bytes(content, staff).statement.entries_known == len(invoices)
+    assert Payment.objects.count() == len(invoices)
