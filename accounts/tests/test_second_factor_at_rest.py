@@ -132,7 +132,7 @@ def test_the_emptied_django_otp_table_and_its_permissions_are_dropped(customer):
     old = ContentType.objects.create(app_label="otp_totp", model="totpdevice")
     Permission.objects.create(content_type=old, codename="view_totpdevice",
                               name="Can view TOTP device")
-    migration = importlib.import_module("accounts.migrations.0023_drop_otp_totp_table")
+    migration = importlib.import_module("accounts.migrations.0024_drop_otp_totp_table")
     editor = SimpleNamespace(connection=connection)
     with connection.cursor() as cursor:  # a table that still holds a seed is left alone
         cursor.execute("INSERT INTO otp_totp_totpdevice VALUES (1)")

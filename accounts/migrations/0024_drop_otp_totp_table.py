@@ -27,7 +27,7 @@ def drop_otp_totp(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("accounts", "0022_customer_search_trigram_indexes"),
+        ("accounts", "0023_customer_search_indexes_without_pending_list"),
         ("contenttypes", "0002_remove_content_type_name"),
         ("auth", "0012_alter_user_first_name_max_length"),
     ]
