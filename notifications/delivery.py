@@ -37,7 +37,7 @@ DELIVER_TASK = "notifications.tasks.deliver_email_task"
 DEFAULT_SENDER_NAME = gettext_noop("Customer portal")
 DELIVER_MANY_TASK = "notifications.tasks.deliver_emails_task"
 
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = settings.EMAIL_MAX_ATTEMPTS
 MAX_RETRY_DELAY = timedelta(hours=1)
 # A queued row this long overdue never reached a worker (broker down at commit, or the
 # task message was lost). 5 minutes unless EMAIL_STALE_AFTER says otherwise.

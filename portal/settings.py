@@ -532,6 +532,9 @@ if _beat_every:
 # First delay before an email is tried again after SMTP failed (doubled at each attempt,
 # capped at an hour; see notifications.delivery).
 EMAIL_RETRY_BASE_DELAY = envint("EMAIL_RETRY_BASE_DELAY", 30, minimum=1, maximum=3600)
+# Tries before an email is marked failed: with the defaults, eight span about two hours
+# of a mail server answering "try later".
+EMAIL_MAX_ATTEMPTS = envint("EMAIL_MAX_ATTEMPTS", 8, minimum=1, maximum=50)
 # Rows a delivery task claims and sends over one SMTP connection (notifications.delivery.
 # email_deliver_due). Rows of a batch wait `sending` while those before them go out: a
 # worker that dies leaves them for the re-queue job (5 minutes), so keep it modest.

@@ -50,6 +50,7 @@ def test_debug_runs_without_a_secret_key():
         ("TASK_TIME_LIMIT", "3"),
         ("BEAT_EVERY", "-1"),
         ("EMAIL_STALE_AFTER", "soon"),
+        ("EMAIL_MAX_ATTEMPTS", "0"),
         ("EMAIL_SENDING_TIMEOUT", "60"),  # not longer than the task's 90 s time limit
     ],
 )
@@ -70,6 +71,19 @@ def test_beat_every_runs_each_timed_job_at_that_interval_for_the_fault_tests():
                             env={**clean, "DJANGO_DEBUG": "1", "BEAT_EVERY": "5"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[5.0]"
+
+
+def test_the_attempts_before_an_email_fails_come_from_the_environment():
+    code = ("import django; django.setup(); from notifications import delivery; "
+            "print(delivery.MAX_ATTEMPTS)")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "EMAIL_"))}
+    for env, expected in (({}, "8"), ({"EMAIL_MAX_ATTEMPTS": "12"}, "12")):
+        result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                                text=True, timeout=60,
+                                env={**clean, "DJANGO_DEBUG": "1",
+                                     "DJANGO_SETTINGS_MODULE": "portal.settings", **env})
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip().splitlines()[-1] == expected
 
 
 def test_the_suffix_comes_from_the_environment():
