@@ -89,8 +89,11 @@ def give_second_factor(user):
     """A confirmed authenticator app, as after an enrolment (no email, no log line)."""
     from accounts.models import AuthenticatorApp
 
+    from accounts.security import security_page_changed
+
     device = AuthenticatorApp.new(user=user, name="Authenticator app", confirmed=True)
     device.save()
+    security_page_changed(user_id=user.pk)
     return device
 
 

@@ -23,6 +23,7 @@ from billing.models import (
     Order,
     OrderLine,
     Payment,
+    Period,
     Product,
     Service,
     credit_balance,
@@ -36,15 +37,44 @@ PAGE_SIZE = 25
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class ServiceRow:
+    """A service as its list shows it: plain values in the active language."""
+    pk: int
+    name: str
+    customer_id: int
+    admin_contact_id: int
+    my_roles: list[str]  # the labels of the customer's roles on it
+    product_name: str
+    period_label: str
+    status_label: str
+    expires_at: datetime | None
+    auto_renew: bool
+
+
 def service_list(*, user: User, page: str | int | None) -> Page:
-    """The services the customer owns or is a contact of, with their products, newest
-    first; each marked with the customer's roles on it (`my_roles`, labels)."""
+    """The services the customer owns or is a contact of (ServiceRow), newest first,
+    each with the customer's roles on it. One query for a page of them (two when there
+    is more than a page)."""
     services = (Service.objects.filter(Q(customer=user) | Q(admin_contact=user)
                                        | Q(tech_contact=user) | Q(billing_contact=user))
-                .select_related("product").order_by("-created_at", "-pk"))
+                .order_by("-created_at", "-pk")
+                .values_list("pk", "name", "customer_id", "admin_contact_id", "tech_contact_id",
+                             "billing_contact_id", "period", "status", "expires_at",
+                             "auto_renew", "product__name", "product__name_es",
+                             "product__name_fr"))
     page = page_of(services, page, PAGE_SIZE)
-    for service in page.object_list:
-        service.my_roles = [ContactRole(role).label for role in service.roles_of(user.pk)]
+    language = get_language()
+    roles = {ContactRole.ADMIN: 3, ContactRole.TECH: 4, ContactRole.BILLING: 5}
+    page.object_list = [
+        ServiceRow(pk=row[0], name=row[1], customer_id=row[2], admin_contact_id=row[3],
+                   my_roles=[str(role.label) for role, column in roles.items()
+                             if row[column] == user.pk],
+                   product_name=Product.name_from(language, *row[10:13]),
+                   period_label=str(Period(row[6]).label),
+                   status_label=str(Service.Status(row[7]).label),
+                   expires_at=row[8], auto_renew=row[9])
+        for row in page.object_list]
     return page
 
 

@@ -196,6 +196,7 @@ TEMPLATES = [
             # The portal package is not an app of its own (its AppConfig is the admin's).
             "libraries": {"formats": "portal.formats",
                           "portal_forms": "portal.templatetags.portal_forms",
+                          "fragment_cache": "portal.templatetags.fragment_cache",
                           "i18n": "portal.templatetags.remembered_i18n"},
             # `{% translate %}` and `{% url %}` computed once per process and language
             # where nothing else changes them (portal.templatetags.remembered_i18n).
@@ -407,6 +408,11 @@ else:
 # A new invoice or a payment changes the list's version (billing.services), so this only
 # bounds the space taken by versions nobody reads any more.
 INVOICE_LIST_CACHE_SECONDS = envint("INVOICE_LIST_CACHE_SECONDS", 3600, minimum=0)
+
+# How long a list drawn by {% fragment_cache %} is kept (its key is the data it shows, so a
+# change shows at once; this bounds the space taken by data shown no more); 0 draws it
+# each time. See portal.templatetags.fragment_cache.
+FRAGMENT_CACHE_SECONDS = envint("FRAGMENT_CACHE_SECONDS", 3600, minimum=0)
 
 # Email. With no EMAIL_HOST, messages go to the console and to files under var/mail/.
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Customer portal <no-reply@portal.example>")

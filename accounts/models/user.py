@@ -113,6 +113,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     # (billing.selectors.invoice_list), and the user row is loaded with every request
     # anyway, so a page seen again needs no query.
     invoice_list_version = models.UUIDField(default=uuid.uuid4, editable=False)
+    # The same for what the security page shows of the account's log and second factor:
+    # changed with each security log line and each change of a factor or backup code
+    # (accounts.security.security_page_changed).
+    security_version = models.UUIDField(default=uuid.uuid4, editable=False)
 
     objects = UserManager()
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import AuthenticatorApp, BackupCode, SecurityEvent, SecurityKey
-from accounts.security import security_log
+from accounts.security import security_log, security_page_changed
 from notifications.services import email_queue
 from portal.errors import DomainError
 from portal.ratelimit import rate_limit_hit, rate_limit_undo
@@ -84,6 +84,7 @@ def _backup_codes_replace(user: User) -> list[str]:
     BackupCode.objects.filter(user=user).delete()
     BackupCode.objects.bulk_create(
         [BackupCode(user=user, code_hash=_backup_code_hash(user.pk, code)) for code in codes])
+    security_page_changed(user_id=user.pk)
     return codes
 
 
@@ -205,6 +206,7 @@ def second_factor_remove(*, user: User, request: HttpRequest | None = None,
         AuthenticatorApp.objects.filter(user=user).delete()
         BackupCode.objects.filter(user=user).delete()
         SecurityKey.objects.filter(user=user).delete()
+        security_page_changed(user_id=user.pk)
         if not had:
             return False
         security_log(user=user, action=SecurityEvent.Action.SECOND_FACTOR_REMOVED,

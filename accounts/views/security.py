@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -33,10 +34,15 @@ def security(request):
         messages.success(request, _("Your password has been changed. Your other sessions "
                                     "have been logged out."))
         return redirect("accounts:security")
-    events = selectors.security_events(user=request.user, page=request.GET.get("page"))
+    # The log and the second factor are read only when the page's cached parts, keyed
+    # by the account's security_version, are missing (templates/accounts/security.html).
+    page = request.GET.get("page") or ""
     return render(request, "accounts/security.html", {
-        "form": form, "events": events,
-        "second_factor": selectors.second_factor_status(user=request.user),
+        "form": form, "events_page": page,
+        "events": SimpleLazyObject(lambda: selectors.security_events(user=request.user,
+                                                                      page=page)),
+        "second_factor": SimpleLazyObject(
+            lambda: selectors.second_factor_status(user=request.user)),
         "sessions": selectors.sessions_active(user=request.user,
                                               current_session_key=request.session.session_key)})
 

@@ -23,7 +23,8 @@ TOP = {"portal", "portal.settings", "portal.test_settings", "portal.urls", "port
 UTILITIES = {"portal.db", "portal.ratelimit", "portal.text", "portal.errors", "portal.links",
              "portal.cache", "portal.requestinfo", "portal.queueing", "portal.formats",
              "portal.templatetags", "portal.templatetags.portal_forms",
-             "portal.templatetags.remembered_i18n", "portal.templatetags.remembered_url"}
+             "portal.templatetags.remembered_i18n", "portal.templatetags.remembered_url",
+             "portal.templatetags.fragment_cache"}
 
 
 def project_modules():

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django_otp.oath import totp
 
 from accounts.models import AuthenticatorApp, User
+from accounts.security import security_page_changed
 from accounts.services import account_create
 from billing.models import Invoice, Product, Service
 from billing.services.invoices import invoice_mark_paid
@@ -96,6 +97,7 @@ class Command(BaseCommand):
             return
         AuthenticatorApp.objects.create(user=user, name=DEMO_DEVICE, confirmed=True,
                                         sealed_key=AuthenticatorApp.seal(bytes.fromhex(hex_key)))
+        security_page_changed(user_id=user.pk)
 
     def _billing(self, customer, *, paid_by):
         """The demo orders, placed as the order form places them, once: two paid (their
