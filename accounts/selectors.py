@@ -11,7 +11,7 @@ from importlib import import_module
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import (
@@ -23,7 +23,7 @@ from accounts.models import (
     User,
     UserSession,
 )
-from portal.db import page_of
+from portal.db import ReusableQuery, page_of
 from portal.requestinfo import browser_and_system
 from portal.text import normalise_email
 
@@ -99,32 +99,48 @@ class ActiveSession:
     this_device: bool
 
 
+_SESSIONS = ReusableQuery(lambda user_id: (
+    UserSession.objects.filter(user_id=user_id).order_by("-last_seen_at", "-pk")
+    .values_list("pk", "session_key", "user_agent", "ip_address", "created_at", "last_seen_at")))
+
+
+def _sessions_with_their_expiry(user_id):
+    """The rows with the sessions table's expiry of each (the database backend only)."""
+    from django.contrib.sessions.models import Session
+
+    return (UserSession.objects.filter(user_id=user_id).order_by("-last_seen_at", "-pk")
+            .annotate(expires=Subquery(Session.objects.filter(
+                session_key=OuterRef("session_key")).values("expire_date")[:1]))
+            .values_list("pk", "session_key", "user_agent", "ip_address", "created_at",
+                         "last_seen_at", "expires"))
+
+
+_SESSIONS_WITH_EXPIRY = ReusableQuery(_sessions_with_their_expiry)
+
+
 def sessions_active(*, user: User, current_session_key: str | None) -> list[ActiveSession]:
     """The customer's sessions that still exist in SESSION_ENGINE, most recently seen
-    first, this one marked. On the database backend one query checks them all; on a
-    cache backend each is looked up (a customer has a handful). The user agent is read
-    once per process and distinct string (portal.requestinfo.browser_and_system)."""
-    rows = UserSession.objects.filter(user=user).order_by("-last_seen_at", "-pk")
+    first, this one marked. On the database backend one query reads them with their
+    expiry; on a cache backend each is looked up (a customer has a handful). The user
+    agent is read once per process and distinct string
+    (portal.requestinfo.browser_and_system)."""
     if settings.SESSION_ENGINE == "django.contrib.sessions.backends.db":
-        from django.contrib.sessions.models import Session
-
-        rows = list(rows.annotate(alive=Exists(Session.objects.filter(
-            session_key=OuterRef("session_key"), expire_date__gt=timezone.now()))))
-        alive = {row.session_key for row in rows if row.alive}
+        now = timezone.now()
+        rows = _SESSIONS_WITH_EXPIRY.rows(user_id=user.pk)
+        alive = {row[1] for row in rows if row[6] is not None and row[6] > now}
     else:
-        rows = list(rows)
-        keys = {row.session_key for row in rows}
+        rows = _SESSIONS.rows(user_id=user.pk)
         store = import_module(settings.SESSION_ENGINE).SessionStore
-        alive = {key for key in keys if store().exists(key)}
+        alive = {row[1] for row in rows if store().exists(row[1])}
     sessions = []
-    for row in rows:
-        if row.session_key not in alive and row.session_key != current_session_key:
+    for pk, session_key, agent, ip_address, created_at, last_seen_at, *_expires in rows:
+        if session_key not in alive and session_key != current_session_key:
             continue
-        browser, system = browser_and_system(row.user_agent)
+        browser, system = browser_and_system(agent)
         sessions.append(ActiveSession(
-            id=row.pk, browser=browser, system=system, ip_address=row.ip_address,
-            first_seen=row.created_at, last_seen=row.last_seen_at,
-            this_device=row.session_key == current_session_key))
+            id=pk, browser=browser, system=system, ip_address=ip_address,
+            first_seen=created_at, last_seen=last_seen_at,
+            this_device=session_key == current_session_key))
     return sessions
 
 

@@ -31,7 +31,7 @@ from billing.models import (
     overdue_since,
 )
 from portal.cache import cached
-from portal.db import page_of
+from portal.db import ReusableQuery, page_of
 
 PAGE_SIZE = 25
 T = TypeVar("T")
@@ -52,27 +52,31 @@ class ServiceRow:
     auto_renew: bool
 
 
+_SERVICES = ReusableQuery(lambda user_id: (
+    Service.objects.filter(Q(customer_id=user_id) | Q(admin_contact_id=user_id)
+                           | Q(tech_contact_id=user_id) | Q(billing_contact_id=user_id))
+    .order_by("-created_at", "-pk")
+    .values_list("pk", "name", "customer_id", "admin_contact_id", "tech_contact_id",
+                 "billing_contact_id", "period", "status", "expires_at", "auto_renew",
+                 "product__name", "product__name_es", "product__name_fr")))
+
+
 def service_list(*, user: User, page: str | int | None) -> Page:
     """The services the customer owns or is a contact of (ServiceRow), newest first,
     each with the customer's roles on it. One query for a page of them (two when there
     is more than a page)."""
-    services = (Service.objects.filter(Q(customer=user) | Q(admin_contact=user)
-                                       | Q(tech_contact=user) | Q(billing_contact=user))
-                .order_by("-created_at", "-pk")
-                .values_list("pk", "name", "customer_id", "admin_contact_id", "tech_contact_id",
-                             "billing_contact_id", "period", "status", "expires_at",
-                             "auto_renew", "product__name", "product__name_es",
-                             "product__name_fr"))
-    page = page_of(services, page, PAGE_SIZE)
+    page = page_of(_SERVICES.bind(user_id=user.pk), page, PAGE_SIZE)
     language = get_language()
-    roles = {ContactRole.ADMIN: 3, ContactRole.TECH: 4, ContactRole.BILLING: 5}
+    roles = {column: str(role.label) for role, column in (
+        (ContactRole.ADMIN, 3), (ContactRole.TECH, 4), (ContactRole.BILLING, 5))}
+    periods = {value: str(label) for value, label in Period.choices}
+    statuses = {value: str(label) for value, label in Service.Status.choices}
     page.object_list = [
         ServiceRow(pk=row[0], name=row[1], customer_id=row[2], admin_contact_id=row[3],
-                   my_roles=[str(role.label) for role, column in roles.items()
-                             if row[column] == user.pk],
+                   my_roles=[label for column, label in roles.items() if row[column] == user.pk],
                    product_name=Product.name_from(language, *row[10:13]),
-                   period_label=str(Period(row[6]).label),
-                   status_label=str(Service.Status(row[7]).label),
+                   period_label=periods.get(row[6], row[6]),
+                   status_label=statuses.get(row[7], row[7]),
                    expires_at=row[8], auto_renew=row[9])
         for row in page.object_list]
     return page
@@ -91,20 +95,25 @@ class OrderRow:
     items: list[tuple[str, str]]  # (product name in the active language, service name)
 
 
+_ORDERS = ReusableQuery(lambda user_id: (
+    Order.objects.filter(customer_id=user_id).order_by("-created_at", "-pk")
+    .values_list("pk", "number", "created_at", "invoice__number", "invoice__total",
+                 "invoice__currency", "invoice__paid_at")))
+_ORDER_LINES = ReusableQuery(lambda order_ids: (
+    OrderLine.objects.filter(order_id__in=order_ids).order_by("pk")
+    .values_list("order_id", "product__name", "product__name_es", "product__name_fr",
+                 "service__name")))
+
+
 def order_list(*, user: User, page: str | int | None) -> Page:
     """The customer's orders (OrderRow) with their invoices, products and services,
     newest first. Two queries for a page of them (three when there is more than a
     page): the orders with their invoices, and their lines."""
-    orders = (Order.objects.filter(customer=user).order_by("-created_at", "-pk")
-              .values_list("pk", "number", "created_at", "invoice__number", "invoice__total",
-                           "invoice__currency", "invoice__paid_at"))
-    page = page_of(orders, page, PAGE_SIZE)
+    page = page_of(_ORDERS.bind(user_id=user.pk), page, PAGE_SIZE)
     items = {row[0]: [] for row in page.object_list}
     language = get_language()
-    for order_id, *names, service_name in (
-            OrderLine.objects.filter(order_id__in=items).order_by("pk").values_list(
-                "order_id", "product__name", "product__name_es", "product__name_fr",
-                "service__name")):
+    lines = _ORDER_LINES.rows(order_ids=list(items)) if items else []
+    for order_id, *names, service_name in lines:
         items[order_id].append((Product.name_from(language, *names), service_name))
     page.object_list = [OrderRow(*row, items=items[row[0]]) for row in page.object_list]
     return page

@@ -7,7 +7,7 @@ from django.core.paginator import Page
 
 from notifications.models import OutboundEmail, Recipient
 from notifications.rendering import email_show, email_subject
-from portal.db import page_of
+from portal.db import ReusableQuery, page_of
 
 EMAILS_PER_PAGE = 25
 
@@ -25,13 +25,16 @@ class EmailRow:
         return OutboundEmail.Status(self.status).label
 
 
+_EMAILS = ReusableQuery(lambda user_id: (
+    OutboundEmail.objects.filter(user_id=user_id).order_by("-created_at", "-pk")
+    .values_list("pk", "created_at", "subject", "status", "rendered_at")))
+
+
 def email_history(*, user: Recipient, page: int | str | None) -> Page:
     """One page of the emails sent to `user` (EmailRow), newest first. A row queued in
     bulk that no worker has rendered yet gets its subject rendered for display (never
     saved): one more query then, for those rows only."""
-    emails = (OutboundEmail.objects.filter(user=user).order_by("-created_at", "-pk")
-              .values_list("pk", "created_at", "subject", "status", "rendered_at"))
-    shown = page_of(emails, page, EMAILS_PER_PAGE)
+    shown = page_of(_EMAILS.bind(user_id=user.pk), page, EMAILS_PER_PAGE)
     subjects = {}
     unrendered = [row[0] for row in shown.object_list if row[4] is None]
     if unrendered:

@@ -77,23 +77,121 @@ class ChoiceLabels:
         return force_str(label, strings_only=True)
 
 
-def page_of(queryset, number, per_page: int) -> Page:
-    """Page `number` of `queryset` with its rows loaded, as Paginator.get_page gives it
-    (what is not a number gives the first page, a number out of range the last). The
-    first page costs one query, not two, when everything fits on it: it reads
-    per_page + 1 rows and counts those instead of running COUNT(*). Most customers'
-    lists are that short."""
+def page_of(query, number, per_page: int) -> Page:
+    """Page `number` of `query` (a queryset, or a ReusableQuery's `bound` read) with its
+    rows loaded, as Paginator.get_page gives it (what is not a number gives the first
+    page, a number out of range the last). The first page costs one query, not two, when
+    everything fits on it: it reads per_page + 1 rows and counts those instead of running
+    COUNT(*). Most customers' lists are that short."""
     try:
         first = int(number or 1) == 1
     except (TypeError, ValueError):
         first = True
     if first:
-        rows = list(queryset[:per_page + 1])
+        rows = query.rows(per_page + 1) if isinstance(query, BoundQuery) else list(
+            query[:per_page + 1])
         if len(rows) <= per_page:
             return Paginator(rows, per_page).page(1)
-        page = Paginator(queryset, per_page).page(1)  # counts
+        page = Paginator(_queryset(query), per_page).page(1)  # counts
         page.object_list = rows[:per_page]
         return page
-    page = Paginator(queryset, per_page).get_page(number)
+    page = Paginator(_queryset(query), per_page).get_page(number)
     page.object_list = list(page.object_list)
     return page
+
+
+def _queryset(query):
+    return query.queryset() if isinstance(query, BoundQuery) else query
+
+
+class ReusableQuery:
+    """A read the ORM builds and compiles once per process and database, then runs again
+    with other argument values. On this project's pages building and compiling a query
+    costs about ten times what PostgreSQL takes to answer it (issue 18's profiles: 0.86
+    ms of CPU against 0.07 for a page of services).
+
+    `build(**arguments)` returns a `values_list()` queryset; the arguments are ids and
+    keys (int or str) or lists of ints, used by the query as plain parameters. The query
+    is built once with stand-in values for each shape (the lengths of list arguments and
+    the row limit), then run with the real values in their place and the ORM's own
+    converters on the rows. When a stand-in cannot be found among the compiled
+    parameters (the ORM inlined or transformed it), or the query can have no row, each
+    call builds the query anew: always right, just not faster."""
+
+    def __init__(self, build):
+        self.build = build
+        self._compiled = {}
+
+    def bind(self, **arguments) -> "BoundQuery":
+        return BoundQuery(self, arguments)
+
+    def rows(self, *, limit: int | None = None, **arguments) -> list[tuple]:
+        return self.bind(**arguments).rows(limit)
+
+    def _statement(self, arguments: dict, limit: int | None):
+        shape = (limit, *sorted((name, type(value), len(value) if isinstance(value, list)
+                                 else None) for name, value in arguments.items()))
+        entry = self._compiled.get(shape)
+        if entry is None:
+            entry = self._compile(arguments, limit)
+            self._compiled[shape] = entry
+        return entry
+
+    def _compile(self, arguments: dict, limit: int | None):
+        stand_ins, where = {}, {}
+        for name, value in arguments.items():
+            if isinstance(value, list):
+                stand_ins[name] = [_stand_in(where, (name, i), int) for i in range(len(value))]
+            else:
+                stand_ins[name] = _stand_in(where, (name, None), type(value))
+        queryset = self._limited(self.build(**stand_ins), limit)
+        compiler = queryset.query.get_compiler(queryset.db)
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:
+            return None
+        slots = [where.get((type(param), param)) for param in params]
+        found = {slot for slot in slots if slot is not None}
+        if found != set(where.values()) or any(str(value) in sql for _type, value in where):
+            return None
+        return queryset.db, sql, list(params), slots, compiler
+
+    @staticmethod
+    def _limited(queryset, limit):
+        return queryset[:limit] if limit is not None else queryset
+
+
+def _stand_in(where: dict, slot: tuple, kind: type):
+    """A value no real argument has (a large negative id, a control-character key)."""
+    number = len(where) + 1
+    value = -7_300_000_000_000 - number if kind is int else f"\x1fstand-in-{number}\x1f"
+    where[(type(value), value)] = slot
+    return value
+
+
+class BoundQuery:
+    """A ReusableQuery with its arguments: `rows(limit)`, or the `queryset()` itself for
+    what the ORM should do (counts, later pages)."""
+
+    def __init__(self, reusable: ReusableQuery, arguments: dict):
+        self.reusable, self.arguments = reusable, arguments
+
+    def queryset(self):
+        return self.reusable.build(**self.arguments)
+
+    def rows(self, limit: int | None = None) -> list[tuple]:
+        entry = self.reusable._statement(self.arguments, limit)
+        if entry is None:
+            return list(ReusableQuery._limited(self.queryset(), limit))
+        using, sql, params, slots, compiler = entry
+        params = [value if slot is None else self._argument(slot)
+                  for value, slot in zip(params, slots)]
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, params)
+            fetched = cursor.fetchall()
+        return list(compiler.results_iter([fetched], tuple_expected=True))
+
+    def _argument(self, slot):
+        name, index = slot
+        value = self.arguments[name]
+        return value if index is None else value[index]
