@@ -47,12 +47,12 @@ def _checked_number(number):
 
 
 def _invoice_for(request, number):
-    """The customer's own issued invoice, with its lines; anyone else's is a 404."""
-    number = _checked_number(number)
-    return get_object_or_404(
-        Invoice.objects.prefetch_related("lines", "payments", "credit_notes"),
-        customer=request.user, number=number, status=Invoice.Status.ISSUED,
-    )
+    """The customer's own issued invoice, with its lines, payments and credit notes
+    (billing.selectors.customer_invoice, cached); anyone else's is a 404."""
+    invoice = selectors.customer_invoice(user=request.user, number=_checked_number(number))
+    if invoice is None:
+        raise Http404("No such invoice")
+    return invoice
 
 
 @login_required
@@ -184,7 +184,7 @@ def invoice_pay_qr(request, number):
 def balance(request):
     """What the customer owes, what they paid and their account credit."""
     return render(request, "billing/balance.html",
-                  {"balance": selectors.account_balance(user=request.user),
+                  {"balance": selectors.account_balance_cached(user=request.user),
                    "currency": CURRENCY})
 
 
