@@ -11,24 +11,7 @@ from typing import TypeVar
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db import connections
-from django.db.models import (
-    BooleanField,
-    Case,
-    Count,
-    DecimalField,
-    ExpressionWrapper,
-    F,
-    OuterRef,
-    Prefetch,
-    Q,
-    QuerySet,
-    Subquery,
-    Sum,
-    Value,
-    When,
-    Window,
-)
-from django.db.models.functions import Coalesce
+from django.db.models import BooleanField, Case, Count, F, Prefetch, Q, QuerySet, When
 from django.utils import timezone
 from django.utils.translation import get_language
 
@@ -256,47 +239,58 @@ class Unpaid:
 
 
 ZERO = Decimal("0.00")
-MONEY = DecimalField(max_digits=12, decimal_places=2)
 
 
 def _unpaid(user: User, *, rows: int) -> Unpaid:
     """The customer's issued invoices with something left to pay (total − payments −
     credit notes > 0): the oldest `rows` of them, how many there are and what they have
-    due in all. On PostgreSQL the database computes it all in exact numeric and sends
-    only those rows (one query, two when `rows` is 0). SQLite adds decimals as floats
-    (billing.models.decimal_sum), so there each unpaid invoice's total and what it
-    received are read and added up here, exactly (two queries, three with rows)."""
+    due in all. On PostgreSQL the database works it out in exact numeric and sends only
+    those rows (one query). SQLite adds decimals as floats (billing.models.decimal_sum),
+    so there each unpaid invoice's total and what it received are read and added up
+    here, exactly (two queries, three with rows)."""
     if connections[Invoice.objects.db].vendor == "postgresql":
-        owing = _unpaid_query(user).annotate(left_to_pay=_left_to_pay_sql()).filter(
-            left_to_pay__gt=0)
-        if not rows:
-            totals = owing.aggregate(count=Count("pk"), due=Sum("left_to_pay"))
-            return Unpaid(rows=[], count=totals["count"], due=totals["due"] or ZERO)
-        oldest = list(owing.annotate(owing_count=Window(Count("pk")),
-                                     owing_due=Window(Sum("left_to_pay")))
-                      .only("pk", "number", "issued_at", "due_at", "total", "currency")
-                      .order_by("due_at", "pk")[:rows])
+        # LIMIT 1 at least: the first row carries the count and the sum.
+        oldest = list(Invoice.objects.raw(UNPAID_SQL.format(**_tables()), [
+            user.pk, Invoice.Status.ISSUED, max(rows, 1)]))
         if not oldest:
             return Unpaid(rows=[], count=0, due=ZERO)
-        return Unpaid(rows=oldest, count=oldest[0].owing_count, due=oldest[0].owing_due)
+        return Unpaid(rows=oldest[:rows], count=oldest[0].owing_count,
+                      due=oldest[0].owing_due)
     left_to_pay = _left_to_pay(user)
     return Unpaid(rows=_unpaid_rows(left_to_pay, rows), count=len(left_to_pay),
                   due=sum(left_to_pay.values(), ZERO))
 
 
+# What each unpaid invoice received (payments and credit notes, grouped once, only for
+# the customer's unpaid invoices), what it has left to pay, then those with something
+# left: the oldest first, each row carrying their count and their sum. One scan of the
+# customer's unpaid invoices, no subquery run per invoice (3.5 ms for 1,000 invoices,
+# against 11 ms for per-invoice subqueries and 7 ms to add them up in Python).
+UNPAID_SQL = """
+WITH unpaid AS (
+    SELECT id, number, issued_at, due_at, total, currency FROM {invoice}
+    WHERE customer_id = %s AND status = %s AND paid_at IS NULL),
+received AS (
+    SELECT invoice_id, SUM(amount) AS amount FROM (
+        SELECT invoice_id, amount FROM {payment} WHERE invoice_id IN (SELECT id FROM unpaid)
+        UNION ALL
+        SELECT invoice_id, total FROM {credit_note} WHERE invoice_id IN (SELECT id FROM unpaid)
+    ) AS taken GROUP BY invoice_id),
+owing AS (
+    SELECT unpaid.*, unpaid.total - COALESCE(received.amount, 0) AS left_to_pay
+    FROM unpaid LEFT JOIN received ON received.invoice_id = unpaid.id)
+SELECT *, COUNT(*) OVER () AS owing_count, SUM(left_to_pay) OVER () AS owing_due
+FROM owing WHERE left_to_pay > 0 ORDER BY due_at, id LIMIT %s"""
+
+
+def _tables() -> dict[str, str]:
+    quote = connections[Invoice.objects.db].ops.quote_name
+    return {"invoice": quote(Invoice._meta.db_table), "payment": quote(Payment._meta.db_table),
+            "credit_note": quote(CreditNote._meta.db_table)}
+
+
 def _unpaid_query(user: User) -> QuerySet:
     return _issued(user).filter(paid_at__isnull=True)
-
-
-def _left_to_pay_sql() -> ExpressionWrapper:
-    """An unpaid invoice's total less its payments and credit notes, as SQL (subquery
-    aggregates: no join that would repeat its rows)."""
-    def received(model, field):
-        return Coalesce(Subquery(model.objects.filter(invoice=OuterRef("pk")).order_by()
-                                 .values("invoice").annotate(sum=Sum(field)).values("sum")),
-                        Value(ZERO), output_field=MONEY)
-    return ExpressionWrapper(F("total") - received(Payment, "amount")
-                             - received(CreditNote, "total"), output_field=MONEY)
 
 
 def _left_to_pay(user: User) -> dict[int, Decimal]:
