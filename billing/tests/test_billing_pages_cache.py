@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from billing import references
 from billing.models import Invoice, Payment
+from billing.selectors import BALANCE_RECENT, _left_to_pay, _unpaid, _unpaid_rows, amount_due
 from billing.services.credit_notes import credit_note_issue
 from billing.services.invoices import invoice_mark_paid
 from billing.services.payments import payment_record
@@ -244,3 +245,31 @@ def test_the_dashboard_and_the_balance_agree(customer_client, customer, invoice,
     assert due(balance) == "€96.08"  # 60.38 − 0.30 + 3 × 12.00
     assert re.search(r'id="dashboard-amount-due">€96.08<', dashboard)
     assert Invoice.objects.filter(customer=customer, paid_at=None).count() == 4
+
+
+def test_postgresql_works_out_the_same_amounts_as_the_exact_python_sums(
+        postgres, customer, hosting, domain, staff):
+    """PostgreSQL computes what is left to pay (billing.selectors._unpaid); SQLite's path adds
+    it up in Python. Both are run here on the same invoices."""
+    invoices = [place_order(customer, product, name=f"s{n}.example")[1]
+                for n, product in enumerate((hosting, domain, hosting, hosting, domain, hosting))]
+    cents, paid, credited, partly, over, _untouched = invoices
+    for amount in ("0.10", "0.20", "0.05"):
+        payment_record(invoice=cents, amount=Decimal(amount), now=LATER, staff_user=staff,
+                       method=Payment.Method.BANK_TRANSFER)
+    invoice_mark_paid(invoice=paid, staff_user=staff, now=LATER)
+    credit_note_issue(invoice=credited, staff_user=staff, reason="Mistake", now=LATER)
+    payment_record(invoice=partly, amount=Decimal("50.00"), now=LATER, staff_user=staff,
+                   method=Payment.Method.BANK_TRANSFER)
+    credit_note_issue(invoice=partly, staff_user=staff, reason="Beyond", now=LATER)
+    payment_record(invoice=over, amount=Decimal("100.00"), now=LATER, staff_user=staff,
+                   method=Payment.Method.BANK_TRANSFER)
+    bulk_invoices(customer, 30, start=100)
+    exact = _left_to_pay(customer)
+    assert len(exact) == 32 and exact[cents.pk] == cents.total - Decimal("0.35")
+    for rows in (0, 1, 5, BALANCE_RECENT):
+        computed = _unpaid(customer, rows=rows)
+        assert computed.count == len(exact) and computed.due == sum(exact.values())
+        assert [(row.pk, row.left_to_pay) for row in computed.rows] == [
+            (row.pk, row.left_to_pay) for row in _unpaid_rows(exact, rows)]
+    assert amount_due(user=customer) == sum(exact.values())
