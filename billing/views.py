@@ -7,7 +7,9 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -182,10 +184,17 @@ def invoice_pay_qr(request, number):
 
 @login_required
 def balance(request):
-    """What the customer owes, what they paid and their account credit."""
-    return render(request, "billing/balance.html",
-                  {"balance": selectors.account_balance_cached(user=request.user),
-                   "currency": CURRENCY})
+    """What the customer owes, what they paid and their account credit. Its content is
+    rendered once per version of the customer's invoices (which changes with anything
+    it shows, billing.selectors.account_balance_cached) and language, then read from the
+    cache: seen again, the page costs no query and renders only its frame."""
+    user = request.user
+    content = selectors.cached_per_version(user, "balance-html", get_language(), produce=lambda:
+                                           render_to_string("billing/_balance.html", {
+                                               "balance": selectors.account_balance_cached(
+                                                   user=user),
+                                               "currency": CURRENCY}))
+    return render(request, "billing/balance.html", {"content": content})
 
 
 @login_required

@@ -273,3 +273,23 @@ def test_postgresql_works_out_the_same_amounts_as_the_exact_python_sums(
         assert [(row.pk, row.left_to_pay) for row in computed.rows] == [
             (row.pk, row.left_to_pay) for row in _unpaid_rows(exact, rows)]
     assert amount_due(user=customer) == sum(exact.values())
+
+
+def test_the_cached_balance_follows_the_customers_language(customer_client, customer, invoice,
+                                                           staff):
+    english = get(customer_client, "/billing/balance/")
+    assert due(english) == "€60.38" and "Awaiting payment" not in english
+    customer.language = "es"
+    customer.save(update_fields=["language"])
+    spanish = get(customer_client, "/billing/balance/")
+    assert due(spanish) == "60,38\xa0€" and "Saldo a favor" in spanish
+    invoice_mark_paid(invoice=invoice, staff_user=staff, now=LATER)
+    assert "No tiene ningún importe pendiente. ¡Gracias!" in get(customer_client,
+                                                                 "/billing/balance/")
+
+
+def test_the_balance_is_markup_not_escaped_text(customer_client, invoice):
+    page = get(customer_client, "/billing/balance/")
+    page = get(customer_client, "/billing/balance/")  # from the cache
+    assert f'<a class="font-monospace" href="/billing/invoices/{invoice.number}/">' in page
+    assert "&lt;" not in page
