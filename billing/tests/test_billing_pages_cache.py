@@ -4,7 +4,7 @@ every change to what they show must still be seen on the very next request."""
 
 import io
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -15,7 +15,13 @@ from django.test.utils import CaptureQueriesContext
 
 from billing import references
 from billing.models import Invoice, Payment
-from billing.selectors import BALANCE_RECENT, _left_to_pay, _unpaid, _unpaid_rows, amount_due
+from billing.selectors import (
+    BALANCE_RECENT,
+    _left_to_pay,
+    _unpaid,
+    _unpaid_rows,
+    amount_due,
+)
 from billing.services.credit_notes import credit_note_issue
 from billing.services.invoices import invoice_mark_paid
 from billing.services.payments import payment_record
