@@ -1,3 +1,4 @@
+import hashlib
 import logging
 import uuid
 from urllib.parse import urlencode
@@ -136,11 +137,26 @@ def invoices_list(request):
     })
 
 
-def _invoice_page(request, number, template):
+def _invoice_page(request, number, template, *, document=False):
     invoice = _invoice_for(request, number)
-    return render(request, template, {
-        "invoice": invoice, "transfer": transfer_instructions(invoice=invoice),
-        "overdue": invoice.is_overdue(timezone.now())})
+    transfer = transfer_instructions(invoice=invoice)
+    context = {"invoice": invoice, "transfer": transfer,
+               "overdue": invoice.is_overdue(timezone.now())}
+    if document:
+        context["document"] = _invoice_document(request.user, invoice, transfer)
+    return render(request, template, context)
+
+
+def _invoice_document(user, invoice, transfer):
+    """The invoice itself as its page shows it (the template of its PDF), rendered once
+    per version of the customer's invoices, language and transfer details (which carry
+    the seller's account, from settings), then read from the cache. Whether it is
+    overdue is outside it: that changes with the day."""
+    details = hashlib.sha256(repr(transfer).encode()).hexdigest()[:16]
+    return selectors.cached_per_version(
+        user, "invoice-html", invoice.number, get_language(), details,
+        produce=lambda: render_to_string("billing/_invoice_document.html",
+                                         {"invoice": invoice, "transfer": transfer}))
 
 
 def _is_credit_note(number):
@@ -160,7 +176,7 @@ def invoice_detail(request, number):
     if _is_credit_note(number):
         return render(request, "billing/credit_note_detail.html",
                       {"note": _credit_note_for(request, number)})
-    return _invoice_page(request, number, "billing/invoice_detail.html")
+    return _invoice_page(request, number, "billing/invoice_detail.html", document=True)
 
 
 @login_required

@@ -299,3 +299,17 @@ def test_the_balance_is_markup_not_escaped_text(customer_client, invoice):
     page = get(customer_client, "/billing/balance/")  # from the cache
     assert f'<a class="font-monospace" href="/billing/invoices/{invoice.number}/">' in page
     assert "&lt;" not in page
+
+
+def test_the_cached_invoice_follows_the_sellers_account_and_the_language(
+        customer_client, customer, invoice, settings):
+    settings.SELLER_IBAN, settings.SELLER_BIC = "DE89370400440532013000", "COBADEFFXXX"
+    assert "DE89 3704 0044 0532 0130 00" in get(customer_client,
+                                                 f"/billing/invoices/{invoice.number}/")
+    settings.SELLER_IBAN, settings.SELLER_BIC = "FR7630006000011234567890189", "AGRIFRPPXXX"
+    page = get(customer_client, f"/billing/invoices/{invoice.number}/")
+    assert "FR76 3000 6000 0112 3456 7890 189" in page and "DE89" not in page
+    customer.language = "fr"
+    customer.save(update_fields=["language"])
+    page = get(customer_client, f"/billing/invoices/{invoice.number}/")
+    assert "60,38\xa0€" in page and "Total incl. tax" not in page
