@@ -1,3 +1,4 @@
+import hashlib
 import logging
 import uuid
 from urllib.parse import urlencode
@@ -7,7 +8,9 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -47,12 +50,12 @@ def _checked_number(number):
 
 
 def _invoice_for(request, number):
-    """The customer's own issued invoice, with its lines; anyone else's is a 404."""
-    number = _checked_number(number)
-    return get_object_or_404(
-        Invoice.objects.prefetch_related("lines", "payments", "credit_notes"),
-        customer=request.user, number=number, status=Invoice.Status.ISSUED,
-    )
+    """The customer's own issued invoice, with its lines, payments and credit notes
+    (billing.selectors.customer_invoice, cached); anyone else's is a 404."""
+    invoice = selectors.customer_invoice(user=request.user, number=_checked_number(number))
+    if invoice is None:
+        raise Http404("No such invoice")
+    return invoice
 
 
 @login_required
@@ -134,11 +137,26 @@ def invoices_list(request):
     })
 
 
-def _invoice_page(request, number, template):
+def _invoice_page(request, number, template, *, document=False):
     invoice = _invoice_for(request, number)
-    return render(request, template, {
-        "invoice": invoice, "transfer": transfer_instructions(invoice=invoice),
-        "overdue": invoice.is_overdue(timezone.now())})
+    transfer = transfer_instructions(invoice=invoice)
+    context = {"invoice": invoice, "transfer": transfer,
+               "overdue": invoice.is_overdue(timezone.now())}
+    if document:
+        context["document"] = _invoice_document(request.user, invoice, transfer)
+    return render(request, template, context)
+
+
+def _invoice_document(user, invoice, transfer):
+    """The invoice itself as its page shows it (the template of its PDF), rendered once
+    per version of the customer's invoices, language and transfer details (which carry
+    the seller's account, from settings), then read from the cache. Whether it is
+    overdue is outside it: that changes with the day."""
+    details = hashlib.sha256(repr(transfer).encode()).hexdigest()[:16]
+    return selectors.cached_per_version(
+        user, "invoice-html", invoice.number, get_language(), details,
+        produce=lambda: render_to_string("billing/_invoice_document.html",
+                                         {"invoice": invoice, "transfer": transfer}))
 
 
 def _is_credit_note(number):
@@ -158,7 +176,7 @@ def invoice_detail(request, number):
     if _is_credit_note(number):
         return render(request, "billing/credit_note_detail.html",
                       {"note": _credit_note_for(request, number)})
-    return _invoice_page(request, number, "billing/invoice_detail.html")
+    return _invoice_page(request, number, "billing/invoice_detail.html", document=True)
 
 
 @login_required
@@ -182,10 +200,17 @@ def invoice_pay_qr(request, number):
 
 @login_required
 def balance(request):
-    """What the customer owes, what they paid and their account credit."""
-    return render(request, "billing/balance.html",
-                  {"balance": selectors.account_balance(user=request.user),
-                   "currency": CURRENCY})
+    """What the customer owes, what they paid and their account credit. Its content is
+    rendered once per version of the customer's invoices (which changes with anything
+    it shows, billing.selectors.account_balance_cached) and language, then read from the
+    cache: seen again, the page costs no query and renders only its frame."""
+    user = request.user
+    content = selectors.cached_per_version(user, "balance-html", get_language(), produce=lambda:
+                                           render_to_string("billing/_balance.html", {
+                                               "balance": selectors.account_balance_cached(
+                                                   user=user),
+                                               "currency": CURRENCY}))
+    return render(request, "billing/balance.html", {"content": content})
 
 
 @login_required

@@ -1,5 +1,6 @@
 """/billing/balance/: what the customer has due, what they paid, their account credit."""
 
+import re
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -52,13 +53,27 @@ def test_many_unpaid_invoices_show_the_oldest_twenty_with_the_whole_amount_due(
 
 def test_the_queries_do_not_grow_with_the_invoices(customer_client, customer,
                                                    django_assert_num_queries):
-    bulk_invoices(customer, 3)
-    customer_client.get("/billing/balance/")
+    bulk_invoices(customer, 3)  # a new version of the customer's invoices: read anew
     with CaptureQueriesContext(connection) as few:
         customer_client.get("/billing/balance/")
     bulk_invoices(customer, 300, start=10)
     with django_assert_num_queries(len(few.captured_queries)):
-        customer_client.get("/billing/balance/")
+        page = customer_client.get("/billing/balance/").content.decode()
+    assert 'id="balance-due">€3,636.00' in page
+
+
+def test_a_balance_seen_again_costs_only_the_session_and_the_user(customer_client, customer,
+                                                                  django_assert_num_queries):
+    bulk_invoices(customer, 30)
+    first = customer_client.get("/billing/balance/").content.decode()
+    with django_assert_num_queries(2):
+        again = customer_client.get("/billing/balance/").content.decode()
+    assert content(again) == content(first) and 'id="balance-due">€360.00' in again
+
+
+def content(page):
+    """The page without its CSRF tokens (fresh on each request)."""
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", page)
 
 
 def test_the_invoice_list_links_to_the_balance(customer_client):
