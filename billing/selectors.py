@@ -203,13 +203,6 @@ def _received_by_invoice(invoice_ids: list[int],
     return received
 
 
-def cached_per_version(user: User, *parts: object, produce: Callable[[], T]) -> T:
-    """`produce()`, read through the cache under the version of the customer's invoices
-    (see invoice_list): for what changes only with their invoices, payments, credit notes
-    and account credit."""
-    return _cached(user, *parts, produce=produce)
-
-
 def _cached(user: User, *parts: object, produce: Callable[[], T]) -> T:
     return cached(":".join(map(str, ("billing:invoice-list", user.pk,
                                      user.invoice_list_version.hex, *parts))),

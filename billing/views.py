@@ -1,4 +1,3 @@
-import hashlib
 import logging
 import uuid
 from urllib.parse import urlencode
@@ -8,9 +7,8 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -137,26 +135,11 @@ def invoices_list(request):
     })
 
 
-def _invoice_page(request, number, template, *, document=False):
+def _invoice_page(request, number, template):
     invoice = _invoice_for(request, number)
-    transfer = transfer_instructions(invoice=invoice)
-    context = {"invoice": invoice, "transfer": transfer,
-               "overdue": invoice.is_overdue(timezone.now())}
-    if document:
-        context["document"] = _invoice_document(request.user, invoice, transfer)
-    return render(request, template, context)
-
-
-def _invoice_document(user, invoice, transfer):
-    """The invoice itself as its page shows it (the template of its PDF), rendered once
-    per version of the customer's invoices, language and transfer details (which carry
-    the seller's account, from settings), then read from the cache. Whether it is
-    overdue is outside it: that changes with the day."""
-    details = hashlib.sha256(repr(transfer).encode()).hexdigest()[:16]
-    return selectors.cached_per_version(
-        user, "invoice-html", invoice.number, get_language(), details,
-        produce=lambda: render_to_string("billing/_invoice_document.html",
-                                         {"invoice": invoice, "transfer": transfer}))
+    return render(request, template, {
+        "invoice": invoice, "transfer": transfer_instructions(invoice=invoice),
+        "overdue": invoice.is_overdue(timezone.now())})
 
 
 def _is_credit_note(number):
@@ -176,7 +159,7 @@ def invoice_detail(request, number):
     if _is_credit_note(number):
         return render(request, "billing/credit_note_detail.html",
                       {"note": _credit_note_for(request, number)})
-    return _invoice_page(request, number, "billing/invoice_detail.html", document=True)
+    return _invoice_page(request, number, "billing/invoice_detail.html")
 
 
 @login_required
@@ -200,17 +183,13 @@ def invoice_pay_qr(request, number):
 
 @login_required
 def balance(request):
-    """What the customer owes, what they paid and their account credit. Its content is
-    rendered once per version of the customer's invoices (which changes with anything
-    it shows, billing.selectors.account_balance_cached) and language, then read from the
-    cache: seen again, the page costs no query and renders only its frame."""
+    """What the customer owes, what they paid and their account credit. The content is
+    drawn once per version of the customer's invoices, which changes with anything it
+    shows (templates/billing/balance.html); the data is read only when it is drawn."""
     user = request.user
-    content = selectors.cached_per_version(user, "balance-html", get_language(), produce=lambda:
-                                           render_to_string("billing/_balance.html", {
-                                               "balance": selectors.account_balance_cached(
-                                                   user=user),
-                                               "currency": CURRENCY}))
-    return render(request, "billing/balance.html", {"content": content})
+    return render(request, "billing/balance.html", {
+        "balance": SimpleLazyObject(lambda: selectors.account_balance_cached(user=user)),
+        "currency": CURRENCY})
 
 
 @login_required
