@@ -11,7 +11,7 @@ from typing import TypeVar
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db import connections
-from django.db.models import BooleanField, Case, Count, F, Prefetch, Q, QuerySet, When
+from django.db.models import BooleanField, Case, Count, F, Q, QuerySet, When, Window
 from django.utils import timezone
 from django.utils.translation import get_language
 
@@ -252,14 +252,36 @@ EXPIRING_SOON_DAYS = 30
 
 
 @dataclass(frozen=True)
+class DashboardService:
+    """A service as the dashboard shows it: plain values in the active language."""
+    pk: int
+    name: str
+    product_name: str
+    status: str
+    status_label: str
+    expires_at: datetime | None
+    auto_renew: bool
+    admin_contact_id: int
+    expiring_soon: bool
+
+
+@dataclass(frozen=True)
+class PendingOrder:
+    """An order whose invoice is not paid yet, as the dashboard lists it."""
+    pk: int
+    number: int
+    invoice_total: Decimal
+    invoice_currency: str
+    items: list[tuple[str, str]]  # (product name in the active language, service name)
+
+
+@dataclass(frozen=True)
 class BillingSummary:
-    """What the dashboard shows of billing: a few rows of each list and the totals."""
-    services: list[Service]  # expiring soonest first (`expiring_soon` set on each)
+    """What the dashboard shows of services and orders: a few rows of each and their
+    counts (what is left to pay comes from dashboard_unpaid)."""
+    services: list[DashboardService]  # expiring soonest first
     services_count: int
-    unpaid: list[Invoice]  # oldest due first
-    unpaid_count: int
-    amount_due: Decimal
-    pending_orders: list[Order]  # orders whose invoice is not paid yet, newest first
+    pending_orders: list[PendingOrder]  # newest first
     pending_orders_count: int
 
 
@@ -342,30 +364,54 @@ def _left_to_pay(user: User) -> dict[int, Decimal]:
     return {pk: total - received[pk] for pk, total in unpaid if total > received[pk]}
 
 
+_DASHBOARD_SERVICES = ReusableQuery(lambda user_id: (
+    Service.objects.filter(customer_id=user_id,
+                           status__in=[Service.Status.ACTIVE, Service.Status.PENDING])
+    .order_by(F("expires_at").asc(nulls_last=True), "-created_at", "-pk")
+    .annotate(count=Window(Count("pk")))
+    .values_list("pk", "name", "status", "expires_at", "auto_renew", "admin_contact_id",
+                 "product__name", "product__name_es", "product__name_fr", "count")))
+_PENDING_ORDERS = ReusableQuery(lambda user_id: (
+    Order.objects.filter(customer_id=user_id, invoice__paid_at__isnull=True,
+                         invoice__status=Invoice.Status.ISSUED)
+    .order_by("-created_at", "-pk").annotate(count=Window(Count("pk")))
+    .values_list("pk", "number", "invoice__total", "invoice__currency", "count")))
+
+
 def billing_summary(*, user: User, now: datetime) -> BillingSummary:
-    """The dashboard's billing rows: the customer's own services (active or awaiting
-    payment, expiring soonest first, those without an end date last), the unpaid issued
-    invoices with the amount due, and the orders not paid yet. Eight queries whatever
-    the number of rows behind them: each list is cut to DASHBOARD_ROWS and counted."""
-    services = (Service.objects.filter(customer=user, status__in=[Service.Status.ACTIVE,
-                                                                 Service.Status.PENDING])
-                .select_related("product")
-                .order_by(F("expires_at").asc(nulls_last=True), "-created_at", "-pk"))
+    """The dashboard's services and orders: the customer's own services (active or
+    awaiting payment, expiring soonest first, those without an end date last) and the
+    orders not paid yet, with their lines. Three queries whatever the number of rows
+    behind them: each list is cut to DASHBOARD_ROWS and counted in the same query."""
+    language = get_language()
     soon = now + timedelta(days=EXPIRING_SOON_DAYS)
-    service_rows = list(services[:DASHBOARD_ROWS])
-    for service in service_rows:
-        service.expiring_soon = bool(service.expires_at and service.expires_at <= soon)
-    unpaid = _unpaid(user, rows=DASHBOARD_ROWS)
-    orders = (Order.objects.filter(customer=user, invoice__paid_at__isnull=True,
-                                   invoice__status=Invoice.Status.ISSUED)
-              .select_related("invoice").prefetch_related(Prefetch(
-                  "lines", OrderLine.objects.select_related("product", "service").order_by("pk")))
-              .order_by("-created_at", "-pk"))
+    statuses = {value: str(label) for value, label in Service.Status.choices}
+    service_rows = _DASHBOARD_SERVICES.rows(limit=DASHBOARD_ROWS, user_id=user.pk)
+    services = [
+        DashboardService(pk=pk, name=name, product_name=Product.name_from(language, *names),
+                         status=status, status_label=statuses.get(status, status),
+                         expires_at=expires_at, auto_renew=auto_renew,
+                         admin_contact_id=admin_contact_id,
+                         expiring_soon=bool(expires_at and expires_at <= soon))
+        for pk, name, status, expires_at, auto_renew, admin_contact_id, *names, _count
+        in service_rows]
+    order_rows = _PENDING_ORDERS.rows(limit=DASHBOARD_ROWS, user_id=user.pk)
+    items = {row[0]: [] for row in order_rows}
+    for order_id, *names, service_name in (
+            _ORDER_LINES.rows(order_ids=list(items)) if items else []):
+        items[order_id].append((Product.name_from(language, *names), service_name))
     return BillingSummary(
-        services=service_rows, services_count=services.count(),
-        unpaid=unpaid.rows, unpaid_count=unpaid.count, amount_due=unpaid.due,
-        pending_orders=list(orders[:DASHBOARD_ROWS]), pending_orders_count=orders.count(),
+        services=services, services_count=service_rows[0][-1] if service_rows else 0,
+        pending_orders=[PendingOrder(pk, number, total, currency, items[pk])
+                        for pk, number, total, currency, _count in order_rows],
+        pending_orders_count=order_rows[0][-1] if order_rows else 0,
     )
+
+
+def dashboard_unpaid(*, user: User) -> Unpaid:
+    """The dashboard's unpaid invoices: the oldest DASHBOARD_ROWS with what each has left
+    to pay, how many there are and the whole amount due."""
+    return _unpaid(user, rows=DASHBOARD_ROWS)
 
 
 def credit_note_rows(*, user: User) -> list[dict]:

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -73,10 +74,15 @@ def dashboard(request):
     """What needs the customer: services expiring soon, what is left to pay, orders not
     paid yet, a pending email change and the last logins, each with its action. A fixed
     number of queries whatever the rows behind them (billing.selectors.billing_summary)."""
+    user = request.user
     return render(request, "accounts/dashboard.html", {
-        "pending_change": selectors.email_change_pending(user=request.user),
-        "billing": billing_selectors.billing_summary(user=request.user, now=timezone.now()),
-        "recent_logins": selectors.recent_logins(user=request.user),
+        "pending_change": selectors.email_change_pending(user=user),
+        "billing": billing_selectors.billing_summary(user=user, now=timezone.now()),
+        # Read only when their cached parts are missing (templates/accounts/dashboard.html):
+        # what is left to pay changes with the invoices' version, the logins with the
+        # security page's.
+        "unpaid": SimpleLazyObject(lambda: billing_selectors.dashboard_unpaid(user=user)),
+        "recent_logins": SimpleLazyObject(lambda: selectors.recent_logins(user=user)),
     })
 
 

@@ -45,3 +45,17 @@ def test_a_cached_services_list_still_posts_with_the_requests_own_token(
     assert service.auto_renew is bool(on)
     page = csrf_client.get("/billing/services/").content.decode()
     assert ('value="off"' in page) is bool(on)
+
+
+def test_the_dashboard_shows_a_payment_and_a_new_order_at_once(customer_client, customer,
+                                                               hosting):
+    _order, invoice, _service = place_order(customer, hosting, name="first.example")
+    page = customer_client.get("/account/").content.decode()
+    assert 'id="dashboard-amount-due"' in page and "first.example" in page
+    payment_record(invoice=invoice, amount=None, method=Payment.Method.BANK_TRANSFER, now=NOW)
+    page = customer_client.get("/account/").content.decode()
+    assert 'id="dashboard-nothing-to-pay"' in page and 'id="dashboard-no-pending-orders"' in page
+    place_order(customer, hosting, name="second.example")
+    page = customer_client.get("/account/").content.decode()
+    assert 'id="dashboard-amount-due"' in page
+    assert "Web hosting – second.example" in page

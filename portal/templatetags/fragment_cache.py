@@ -81,15 +81,25 @@ def fingerprint(value) -> object:
         return [fingerprint(item) for item in value]
     if isinstance(value, dict):
         return sorted((repr(key), fingerprint(item)) for key, item in value.items())
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return [type(value).__qualname__, *(fingerprint(getattr(value, field.name))
-                                            for field in dataclasses.fields(value))]
+    names = _dataclass_fields(type(value))
+    if names is not None:
+        return [type(value).__qualname__,
+                *(item if type(item) in _PLAIN_TYPES else fingerprint(item)
+                  for item in map(value.__getattribute__, names))]
     if isinstance(value, Page):
         return ["page", value.number, value.paginator.num_pages,
                 fingerprint(list(value.object_list))]
     if isinstance(value, Model):
         return _model_fingerprint(value)
     raise TypeError(f"{type(value).__qualname__} cannot key a cached fragment")
+
+
+@cache
+def _dataclass_fields(kind: type) -> tuple[str, ...] | None:
+    """The field names of a dataclass (None for any other class), once per class."""
+    if dataclasses.is_dataclass(kind):
+        return tuple(field.name for field in dataclasses.fields(kind))
+    return None
 
 
 def _model_fingerprint(instance: Model) -> list:
