@@ -226,15 +226,24 @@ def contacts_overview(*, user: User, page: str | int | None) -> ContactsOverview
     the latest contact-change requests they sent and received. Five queries whatever the
     numbers: the page count, the page, the roles held, the requests sent and received.
     A request sent shows the new contact only as typed: nothing about that account."""
+    # Only the columns the page shows: a contact is a NIC handle, not a whole account row
+    # (twenty services with three accounts each cost 14 ms to build, whole).
     contacts = ("admin_contact", "tech_contact", "billing_contact")
+    service_columns = ("name", "customer_id", *(f"{role}_id" for role in contacts),
+                       "created_at", "product__name", "product__name_es", "product__name_fr")
     owned = (Service.objects.filter(customer=user).select_related("product", *contacts)
+             .only(*service_columns, *(f"{role}__nic_handle" for role in contacts))
              .order_by("-created_at", "-pk"))
     held = list(Service.objects.exclude(customer=user)
                 .filter(Q(admin_contact=user) | Q(tech_contact=user) | Q(billing_contact=user))
-                .select_related("product", "customer").order_by("name", "pk")[:CONTACTS_RECENT])
+                .select_related("product", "customer")
+                .only(*service_columns, "customer__nic_handle")
+                .order_by("name", "pk")[:CONTACTS_RECENT])
     for service in held:
         service.my_roles = [ContactRole(role).label for role in service.roles_of(user.pk)]
-    requests = ContactChangeRequest.objects.select_related("service", "holder", "requester")
+    requests = (ContactChangeRequest.objects.select_related("service", "holder", "requester")
+                .only(*(field.attname for field in ContactChangeRequest._meta.concrete_fields),
+                      "service__name", "holder__nic_handle", "requester__nic_handle"))
     sent = list(requests.filter(requester=user).order_by("-created_at", "-pk")[:CONTACTS_RECENT])
     received = list(requests.filter(Q(holder=user) | Q(target=user))
                     .order_by("-created_at", "-pk")[:CONTACTS_RECENT])
