@@ -58,10 +58,22 @@ def customers_by_login(*, term: str) -> QuerySet[User] | None:
     return None
 
 
+def _pending_change_rows(user_id):
+    return (EmailChangeRequest.objects.filter(user_id=user_id,
+                                              state=EmailChangeRequest.State.TODO)
+            .values_list(*_CHANGE_COLUMNS))
+
+
+_CHANGE_COLUMNS = [field.attname for field in EmailChangeRequest._meta.concrete_fields]
+_PENDING_CHANGE = ReusableQuery(_pending_change_rows)
+
+
 def email_change_pending(*, user: User) -> EmailChangeRequest | None:
     """The customer's pending email change, if any (at most one: a database rule)."""
-    return EmailChangeRequest.objects.filter(user=user,
-                                             state=EmailChangeRequest.State.TODO).first()
+    rows = _PENDING_CHANGE.rows(limit=1, user_id=user.pk)
+    if not rows:
+        return None
+    return EmailChangeRequest.from_db(EmailChangeRequest.objects.db, _CHANGE_COLUMNS, rows[0])
 
 
 def security_events(*, user: User, page: str | int | None) -> Page:
