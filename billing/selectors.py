@@ -338,6 +338,17 @@ def contacts_overview(*, user: User, page: str | int | None) -> ContactsOverview
                   for row in _RECEIVED.rows(limit=CONTACTS_RECENT, user_id=user.pk)])
 
 
+_CATALOGUE = ReusableQuery(lambda: (
+    Product.objects.filter(is_active=True)
+    .values_list("pk", "code", "name", "name_es", "name_fr", "price_monthly", "price_yearly")))
+
+
+def catalogue_rows() -> list[tuple]:
+    """What the order form shows of each product on sale (its choices' labels), as plain
+    rows: a change of any of them draws the form anew (templates/billing/order_new.html)."""
+    return _CATALOGUE.rows()
+
+
 DASHBOARD_ROWS = 5
 # A service expiring within this many days is flagged on the dashboard.
 EXPIRING_SOON_DAYS = 30

@@ -98,7 +98,8 @@ def order_new(request):
     """Step 1: choose a product, a period and a name. Step 2: review the price, then
     confirm; only the confirmation places the order, at the price reviewed."""
     if request.method != "POST":
-        return render(request, "billing/order_new.html", {"form": OrderForm()})
+        return render(request, "billing/order_new.html",
+                      {"form": OrderForm(), "catalogue": selectors.catalogue_rows()})
     form = OrderForm(request.POST)
     if not form.is_valid():
         return render(request, "billing/order_new.html", {"form": form})

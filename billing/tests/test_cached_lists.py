@@ -59,3 +59,11 @@ def test_the_dashboard_shows_a_payment_and_a_new_order_at_once(customer_client, 
     page = customer_client.get("/account/").content.decode()
     assert 'id="dashboard-amount-due"' in page
     assert "Web hosting – second.example" in page
+
+
+def test_the_order_form_shows_a_new_price_at_once(customer_client, hosting):
+    assert "Web hosting" in customer_client.get("/billing/orders/new/").content.decode()
+    hosting.name, hosting.price_yearly = "Hosting plus", hosting.price_yearly + 1
+    hosting.save(update_fields=["name", "price_yearly"])
+    page = customer_client.get("/billing/orders/new/").content.decode()
+    assert "Hosting plus" in page and "Web hosting" not in page
