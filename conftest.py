@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.utils import translation
 from django.db import connection
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -51,6 +52,16 @@ def require(condition, reason):
 def fresh_cache():
     """Each test starts with empty rate limits (they live in the cache)."""
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the default language: a request in a customer's language
+    leaves it active in the thread afterwards (Django's middleware does not reset it),
+    and a later test would otherwise read Spanish messages."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 def make_customer(email_address, first_name="Daniel", last_name="Martín", **extra):

@@ -4,7 +4,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -26,6 +26,7 @@ from billing.models import (
     CreditNote,
     Invoice,
     Order,
+    OrderLine,
     Service,
 )
 from billing.services import contacts as contact_services
@@ -87,8 +88,8 @@ def orders_list(request):
 
 @login_required
 def order_detail(request, pk):
-    orders = Order.objects.select_related("invoice").prefetch_related("lines__product",
-                                                                       "lines__service")
+    orders = Order.objects.select_related("invoice").prefetch_related(Prefetch(
+        "lines", OrderLine.objects.select_related("product", "service")))  # 2 queries, not 4
     order = get_object_or_404(orders, pk=pk, customer=request.user)
     return render(request, "billing/order_detail.html", {"order": order})
 

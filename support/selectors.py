@@ -10,7 +10,7 @@ from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, W
 
 from accounts.models import EmailChangeRequest, RecoveryRequest, SecurityEvent, User
 from billing.models import Invoice, Service
-from portal.db import page_of
+from portal.db import ReusableQuery, page_of
 from support.models import (
     ContactMessage,
     SupportAttachment,
@@ -24,15 +24,22 @@ RECENT_SECURITY_EVENTS = 10
 CONTEXT_ROWS = 20
 
 
+_REQUEST_COLUMNS = [field.attname for field in SupportRequest._meta.concrete_fields]
+_REQUESTS = ReusableQuery(lambda user_id: (
+    SupportRequest.objects.filter(customer_id=user_id)
+    .annotate(rank=Case(When(status=SupportRequest.Status.OPEN, then=Value(0)),
+                        When(status=SupportRequest.Status.WAITING, then=Value(1)),
+                        default=Value(2), output_field=IntegerField()))
+    .order_by("rank", "-last_message_at", "-pk").values_list(*_REQUEST_COLUMNS)))
+
+
 def request_list(*, user: User, page: str | int | None) -> Page:
     """The customer's requests, open ones first (then waiting, then closed), most recent
-    message first."""
-    requests = (SupportRequest.objects.filter(customer=user)
-                .annotate(rank=Case(When(status=SupportRequest.Status.OPEN, then=Value(0)),
-                                    When(status=SupportRequest.Status.WAITING, then=Value(1)),
-                                    default=Value(2), output_field=IntegerField()))
-                .order_by("rank", "-last_message_at", "-pk"))
-    return page_of(requests, page, PAGE_SIZE)
+    message first. One query for a page of them (two when there is more than a page)."""
+    shown = page_of(_REQUESTS.bind(user_id=user.pk), page, PAGE_SIZE)
+    shown.object_list = [SupportRequest.from_db(SupportRequest.objects.db, _REQUEST_COLUMNS, row)
+                         for row in shown.object_list]
+    return shown
 
 
 def _messages(kinds=None) -> Prefetch:
