@@ -70,27 +70,31 @@ def _code_files(folder: Path):
             yield path
 
 
-def fingerprint(value) -> object:
+def fingerprint(value, _within: frozenset = frozenset()) -> object:
     """`value` as plain, comparable data whose repr changes whenever what a template can
-    read from it changes."""
+    read from it changes. (`_within`: the model instances being described, so a row
+    cached on its own related row, an order on its invoice, is named, not described
+    again.)"""
     if type(value) in _PLAIN_TYPES or isinstance(value, _PLAIN):
         return value
     if isinstance(value, Promise):  # a lazy translation: its text in the active language
         return str(value)
     if isinstance(value, (list, tuple)):
-        return [fingerprint(item) for item in value]
+        return [fingerprint(item, _within) for item in value]
     if isinstance(value, dict):
-        return sorted((repr(key), fingerprint(item)) for key, item in value.items())
+        return sorted((repr(key), fingerprint(item, _within)) for key, item in value.items())
     names = _dataclass_fields(type(value))
     if names is not None:
         return [type(value).__qualname__,
-                *(item if type(item) in _PLAIN_TYPES else fingerprint(item)
+                *(item if type(item) in _PLAIN_TYPES else fingerprint(item, _within)
                   for item in map(value.__getattribute__, names))]
     if isinstance(value, Page):
         return ["page", value.number, value.paginator.num_pages,
-                fingerprint(list(value.object_list))]
+                fingerprint(list(value.object_list), _within)]
     if isinstance(value, Model):
-        return _model_fingerprint(value)
+        if id(value) in _within:
+            return [value._meta.label, value.pk]
+        return _model_fingerprint(value, _within | {id(value)})
     raise TypeError(f"{type(value).__qualname__} cannot key a cached fragment")
 
 
@@ -102,13 +106,13 @@ def _dataclass_fields(kind: type) -> tuple[str, ...] | None:
     return None
 
 
-def _model_fingerprint(instance: Model) -> list:
+def _model_fingerprint(instance: Model, within: frozenset) -> list:
     # Attributes in the order the instance got them (the same for the same query).
-    fields = [(name, item if type(item) in _PLAIN_TYPES else fingerprint(item))
+    fields = [(name, item if type(item) in _PLAIN_TYPES else fingerprint(item, within))
               for name, item in vars(instance).items() if name[0] != "_"]
-    related = sorted((name, fingerprint(item))
+    related = sorted((name, fingerprint(item, within))
                      for name, item in instance._state.fields_cache.items())
-    prefetched = sorted((name, fingerprint(list(rows)))
+    prefetched = sorted((name, fingerprint(list(rows), within))
                         for name, rows in getattr(instance, "_prefetched_objects_cache",
                                                   {}).items())
     return [instance._meta.label, fields, related, prefetched]

@@ -132,3 +132,17 @@ def test_the_csrf_token_of_a_page_is_the_requests_own():
     html = page.render({}, request=request)
     shown = html.split('value="')[1].split('"')[0]
     assert _unmask_cipher_token(shown) == _unmask_cipher_token(token)
+
+
+@pytest.mark.django_db
+def test_rows_that_point_at_each_other_are_described_once(customer):
+    from billing.models import Invoice, Order
+
+    order = Order(pk=5, customer=customer, number=1)
+    invoice = Invoice(pk=7, customer=customer, order=order, number="X-1")
+    order._state.fields_cache["invoice"] = invoice
+    invoice._state.fields_cache["order"] = order
+    described = fingerprint(order)
+    assert "X-1" in repr(described)
+    invoice.number = "X-2"
+    assert fingerprint(order) != described
