@@ -210,6 +210,14 @@ PAGES = {
     "/billing/invoices/ (1,000 invoices)": ("/billing/invoices/", True, "bare view", TARGET),
     "stored PDF download": ("pdf_path", True, "bare view", TARGET),
     "GET /signup/": ("/signup/", False, "GET /login/", TARGET),
+    # The other logged-in pages, measured the same way for reference: not in issue 18's
+    # table, so they do not fail the run (the README says where each stands).
+    "/account/ (dashboard)": ("/account/", True, "bare view", None),
+    "/account/contacts/": ("/account/contacts/", True, "bare view", None),
+    "/account/support/": ("/account/support/", True, "bare view", None),
+    "/account/profile/": ("/account/profile/", True, "bare view", None),
+    "/billing/orders/new/": ("/billing/orders/new/", True, "bare view", None),
+    "/billing/orders/<id>/": ("order_path", True, "bare view", None),
 }
 BASELINES = {"bare view": ("/bench/bare/", True), "GET /login/": ("/login/", False)}
 MAX_P99_OVER_P50 = 5.0
@@ -222,7 +230,8 @@ def test_pages_against_their_baselines(server):
     port, cookie = server["port"], server["session_cookie"]
     paths = {"invoice_path": f"/billing/invoices/{server['pdf_number']}/",
              "pay_path": f"/billing/invoices/{server['pdf_number']}/pay/",
-             "pdf_path": f"/billing/invoices/{server['pdf_number']}/pdf/"}
+             "pdf_path": f"/billing/invoices/{server['pdf_number']}/pdf/",
+             "order_path": f"/billing/orders/{server['order_id']}/"}
 
     def target(path, logged_in):
         return paths.get(path, path), cookie if logged_in else None
@@ -273,14 +282,15 @@ def test_pages_against_their_baselines(server):
         base_rps = statistics.median(r[3] for r in runs[name])
         p50 = statistics.median(r[1] for r in runs[name])
         p99 = statistics.median(r[2] for r in runs[name])
-        ok = ratio >= goal and p99 < MAX_P99_OVER_P50 * p50
+        ok = None if goal is None else ratio >= goal and p99 < MAX_P99_OVER_P50 * p50
         record(name, f"{baseline} {base_rps:.0f} req/s",
-               f"{page_rps:.0f} req/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms",
-               f"{ratio:.2f}", f">= {goal:.2f}, p99 < {MAX_P99_OVER_P50:.0f}x p50", ok)
+               f"{page_rps:.0f} req/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms", f"{ratio:.2f}",
+               "— (reference)" if goal is None
+               else f">= {goal:.2f}, p99 < {MAX_P99_OVER_P50:.0f}x p50", ok)
         print(f"  {name:36} {page_rps:7.1f} req/s vs {baseline} {base_rps:7.1f}: "
               f"ratio {ratio:.2f} (rounds {', '.join(f'{r:.2f}' for r in ratios)}); "
               f"p50 {p50:.1f} ms p99 {p99:.1f} ms")
-        if not ok:
+        if ok is False:
             missed.append(name)
     ratio = statistics.median(page / base for page, base in uncached)
     record("invoice list, cache off (reference)", "bare view",

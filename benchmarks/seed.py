@@ -98,6 +98,7 @@ def main():
         "invoices": Invoice.objects.filter(customer=customer).count(),
         "unpaid": Invoice.objects.filter(customer=customer, paid_at=None).count(),
         "pdf_number": order.invoice.number,
+        "order_id": order.pk,
     }))
 
 
