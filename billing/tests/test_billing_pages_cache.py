@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -34,14 +33,6 @@ pytestmark = pytest.mark.django_db
 
 SEEN = NOW + timedelta(days=1)  # the pages are seen the day after the order, before it is due
 LATER = NOW + timedelta(days=2)
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    test_cache = caches["default"]  # the one a test's own CACHES setting replaces
-    test_cache.clear()
-    yield
-    test_cache.clear()
 
 
 @pytest.fixture(autouse=True)
