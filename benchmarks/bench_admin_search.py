@@ -44,11 +44,11 @@ SEED_SQL = """
 INSERT INTO accounts_user (password, nic_handle, email, spare_email, first_name, last_name,
     legal_form, organisation, address, city, zip, country, phone, language,
     login_notifications, is_staff, is_active, is_superuser, date_joined,
-    invoice_list_version, vat_number)
+    invoice_list_version, security_version, vat_number)
 SELECT '!', 'bs' || lpad(n::text, 6, '0') || '-OVH', 'bench' || n || '@example.org', '',
        'Bench', initcap(translate(left(md5((n %% 5000)::text), 10), '0123456789',
                                   'ghijklmnop')), 'individual', '', '', '', '', 'FR', '', 'en', true,
-       false, true, false, now() - n * interval '1 minute', gen_random_uuid(), ''
+       false, true, false, now() - n * interval '1 minute', gen_random_uuid(), gen_random_uuid(), ''
 FROM generate_series(0, %(n)s - 1) AS n;
 """
 # Loaded in bulk as an operator would: the trigram indexes take the rows through GIN's

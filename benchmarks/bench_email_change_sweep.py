@@ -30,10 +30,10 @@ SEED_SQL = """
 INSERT INTO accounts_user (password, nic_handle, email, spare_email, first_name, last_name,
     legal_form, organisation, address, city, zip, country, phone, language,
     login_notifications, is_staff, is_active, is_superuser, date_joined,
-    invoice_list_version, vat_number)
+    invoice_list_version, security_version, vat_number)
 SELECT '!', 'bs' || lpad(n::text, 6, '0') || '-OVH', 'bench' || n || '@example.org', '',
        'Bench', 'Sweep', 'individual', '', '', '', '', '', '', 'en', true, false, true,
-       false, now(), gen_random_uuid(), ''
+       false, now(), gen_random_uuid(), gen_random_uuid(), ''
 FROM generate_series(1, %(n)s) AS n;
 INSERT INTO accounts_emailchangerequest (user_id, old_email, new_email, state, code_hash,
     code_sent_at, codes_sent, wrong_codes, new_email_confirmed_at, created_at, due_at, reason,
