@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
-import psycopg2
+import psycopg
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,7 +66,7 @@ def fresh_postgres_database(postgres_server_url):
     server = urlparse(postgres_server_url)
 
     def admin():
-        conn = psycopg2.connect(urlunparse(server._replace(path="/postgres")))
+        conn = psycopg.connect(urlunparse(server._replace(path="/postgres")))
         conn.autocommit = True
         return conn
 

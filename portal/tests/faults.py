@@ -15,7 +15,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-import psycopg2
+import psycopg
 
 from notifications.tests.live import (
     ROOT, CeleryWorker, RedisServer, Service, SmtpSink, free_port, port_open, wait_until,
@@ -101,7 +101,7 @@ class PostgresCluster:
         return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
 
     def connect(self, name="portal"):
-        return psycopg2.connect(host="127.0.0.1", port=self.port, user="postgres", dbname=name,
+        return psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", dbname=name,
                                 connect_timeout=5)
 
     def log(self):
