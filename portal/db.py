@@ -3,20 +3,40 @@
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page, Paginator
 from django.db import NotSupportedError, connections, router
+from django.db.models import Value
+from django.db.models.functions import Cast
 from django.utils.encoding import force_str
+
+
+def _typed(expression, field=None):
+    """`expression` with each Value in it cast to its type: the field it is written to,
+    else the type the Value says or implies. PostgreSQL receives the parameters apart
+    from the statement (server-side binding, portal.settings), and a bare parameter in a
+    SELECT list or in a function taking any type has no type it could infer."""
+    if isinstance(expression, Value):
+        field = field or expression._output_field_or_none
+        return expression if field is None else Cast(expression, output_field=field)
+    if not hasattr(expression, "get_source_expressions"):
+        return expression
+    copy = expression.copy()
+    copy.set_source_expressions([_typed(part) for part in expression.get_source_expressions()])
+    return copy
 
 
 def _insert_from_select_sql(model, values, source):
     """(database alias, INSERT ... SELECT statement, parameters), or None when `source`
     cannot have a row (an empty `pk__in`, `.none()`)."""
     names = list(values)
+    using = router.db_for_write(model)
+    if connections[using].vendor == "postgresql":
+        values = {name: _typed(expression, model._meta.get_field(name))
+                  for name, expression in values.items()}
     aliases = {f"_col{i}": expression for i, expression in enumerate(values.values())}
     select = source.order_by().values(**aliases)
     try:
         sql, params = select.query.sql_with_params()
     except EmptyResultSet:
         return None
-    using = router.db_for_write(model)
     quote = connections[using].ops.quote_name
     columns = ", ".join(quote(model._meta.get_field(name).column) for name in names)
     return using, f"INSERT INTO {quote(model._meta.db_table)} ({columns}) {sql}", params
