@@ -34,14 +34,14 @@ INSERT INTO accounts_user (password, nic_handle, email, spare_email, first_name,
 SELECT '!', 'bs' || lpad(n::text, 6, '0') || '-OVH', 'bench' || n || '@example.org', '',
        'Bench', 'Sweep', 'individual', '', '', '', '', '', '', 'en', true, false, true,
        false, now(), gen_random_uuid(), gen_random_uuid(), ''
-FROM generate_series(1, %(n)s) AS n;
+FROM generate_series(1, {n}) AS n;
 INSERT INTO accounts_emailchangerequest (user_id, old_email, new_email, state, code_hash,
     code_sent_at, codes_sent, wrong_codes, new_email_confirmed_at, created_at, due_at, reason,
     staff_note)
 SELECT id, email, 'moved.' || email, 'todo', 'x', now() - interval '25 hours', 1, 0,
        now() - interval '24 hours', now() - interval '25 hours', now() - interval '1 hour', '',
        ''
-FROM accounts_user WHERE nic_handle LIKE 'bs%%';
+FROM accounts_user WHERE nic_handle LIKE 'bs%';
 ANALYZE;
 """
 
@@ -82,7 +82,8 @@ from bench_email_change_sweep import FLOOR_SQL, SEED_SQL
 
 n = int(sys.argv[1])
 with connection.cursor() as cursor:
-    cursor.execute(SEED_SQL, {"n": n})
+    # Several statements in one: PostgreSQL takes them only without bound parameters.
+    cursor.execute(SEED_SQL.format(n=n))
 
 # The floor, rolled back so that the sweep finds the same rows.
 start = time.perf_counter()

@@ -11,6 +11,7 @@ servers and mail clients can fold the copy. That is a deliberate choice of at-le
 over at-most-once: a lost security notice is worse than a rare duplicate.
 """
 
+import functools
 import logging
 import smtplib
 import time
@@ -18,9 +19,8 @@ from datetime import datetime, timedelta
 from email.utils import formataddr, parseaddr
 
 from django.conf import settings
-from django.core.exceptions import EmptyResultSet
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import InterfaceError, OperationalError, connection
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
@@ -124,12 +124,12 @@ def _claim_due(*, email_id: int | None, limit: int) -> list[OutboundEmail]:
     task was published for it), and up to `limit` rows in all with the oldest other due
     rows; load them."""
     now = timezone.now()
+    if connection.vendor == "postgresql":
+        return _claim_returning(email_id=email_id, now=now, limit=limit)
     queued = OutboundEmail.objects.filter(status=OutboundEmail.Status.QUEUED)
     own = queued.filter(pk=email_id)
     others = (queued.filter(next_attempt_at__lte=now).exclude(pk=email_id)
               .order_by("next_attempt_at", "pk"))
-    if connection.vendor == "postgresql":
-        return _claim_returning(own, others, email_id=email_id, now=now, limit=limit)
     # Elsewhere (SQLite, one writer at a time): a conditional UPDATE per row, then one read.
     candidates = [*own.values_list("pk", flat=True),
                   *others.values_list("pk", flat=True)[:limit]][:limit]
@@ -140,30 +140,43 @@ def _claim_due(*, email_id: int | None, limit: int) -> list[OutboundEmail]:
     return [emails[pk] for pk in claimed]
 
 
-def _claim_returning(own, others, *, email_id: int | None, now: datetime,
-                     limit: int) -> list[OutboundEmail]:
+@functools.cache
+def _claim_sql(*, own: bool, others: bool, other_than_own: bool) -> str:
+    """The claim statement of one shape, written once per process: picking the rows
+    with FOR UPDATE SKIP LOCKED and marking them `sending` is a single statement, so it
+    needs no transaction around it, and PostgreSQL prepares it (portal.settings)."""
+    meta, quote = OutboundEmail._meta, connection.ops.quote_name
+    column = {name: quote(meta.get_field(name).column)
+              for name in ("id", "status", "next_attempt_at", "claimed_at", "attempts")}
+    table, pk, due = quote(meta.db_table), column["id"], column["next_attempt_at"]
+    picks = []
+    if own:
+        picks.append(f"WHERE {column['status']} = %s AND {pk} = %s")
+    if others:
+        not_own = f" AND {pk} <> %s" if other_than_own else ""
+        picks.append(f"WHERE {column['status']} = %s AND {due} <= %s{not_own} "
+                     f"ORDER BY {due}, {pk} LIMIT %s")
+    # FOR UPDATE is refused in a UNION's own branches, allowed in their subqueries.
+    union = " UNION ALL ".join(
+        f"SELECT {pk} FROM (SELECT {pk} FROM {table} {pick} FOR UPDATE SKIP LOCKED) AS p{n}"
+        for n, pick in enumerate(picks))
+    returned = ", ".join(f"e.{quote(field.column)}" for field in meta.concrete_fields)
+    return (f"WITH picked ({pk}) AS ({union}) "
+            f"UPDATE {table} AS e SET {column['status']} = %s, {column['claimed_at']} = %s, "
+            f"{column['attempts']} = e.{column['attempts']} + 1 "
+            f"FROM picked WHERE e.{pk} = picked.{pk} RETURNING {returned}")
+
+
+def _claim_returning(*, email_id: int | None, now: datetime, limit: int) -> list[OutboundEmail]:
     """Claim and load in one statement (PostgreSQL): the rows are picked with FOR UPDATE
     SKIP LOCKED, so concurrent batches take different rows without waiting."""
-    meta, quote = OutboundEmail._meta, connection.ops.quote_name
-    columns = ", ".join(f"e.{quote(field.column)}" for field in meta.concrete_fields)
-    with transaction.atomic():  # FOR UPDATE wants a transaction, even to be written out
-        parts, params = [], []
-        for part in (own, others[:limit - 1] if limit > 1 else None):
-            try:
-                sql, part_params = (part.select_for_update(skip_locked=True).values("pk")
-                                    .query.sql_with_params())
-            except (AttributeError, EmptyResultSet):  # no part, or one that cannot match
-                continue
-            parts.append(f"SELECT pk FROM ({sql}) AS part{len(parts)}")
-            params.extend(part_params)
-        if not parts:
-            return []
-        sql = (f"WITH picked AS ({' UNION ALL '.join(parts)}) "
-               f"UPDATE {quote(meta.db_table)} AS e SET status = %s, claimed_at = %s, "
-               f"attempts = e.attempts + 1 FROM picked "
-               f"WHERE e.{quote(meta.pk.column)} = picked.pk RETURNING {columns}")
-        rows = list(OutboundEmail.objects.raw(
-            sql, [*params, OutboundEmail.Status.SENDING, now]))
+    queued = OutboundEmail.Status.QUEUED
+    own, others = email_id is not None, limit > 1 or email_id is None
+    params = [queued, email_id] if own else []
+    if others:
+        params += [queued, now, *([email_id] if own else []), limit - 1 if own else limit]
+    sql = _claim_sql(own=own, others=others, other_than_own=own)
+    rows = list(OutboundEmail.objects.raw(sql, [*params, OutboundEmail.Status.SENDING, now]))
     # The task's own row first, then by due time.
     return sorted(rows, key=lambda email: (email.pk != email_id, email.next_attempt_at,
                                            email.pk))

@@ -228,6 +228,7 @@ try:
     )
 except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from None
+_prepare = envint("DATABASE_PREPARE_THRESHOLD", 5, minimum=0)  # PostgreSQL's, below
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions and a busy timeout let web, worker and beat share one file.
     _db["OPTIONS"] = {
@@ -242,7 +243,6 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
     # was 0.2-0.6 ms of a page's joins against 0.05 ms to run them (make bench). 0 turns
     # preparing off, for a pooler in transaction mode that cannot keep prepared statements
     # (PgBouncer before 1.21, or without max_prepared_statements).
-    _prepare = envint("DATABASE_PREPARE_THRESHOLD", 5, minimum=0)
     _db["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": _prepare or None}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

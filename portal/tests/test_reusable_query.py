@@ -106,3 +106,26 @@ def test_pages_of_a_reusable_query_match_the_orms(customer):
     theirs = SecurityEvent.objects.filter(user=stranger).values_list("ip_address")
     assert list(page_of(events.bind(user_id=stranger.pk), None, 20).object_list) == list(
         theirs) != list(expected.object_list)
+
+
+def test_on_postgresql_a_page_query_run_again_is_prepared_on_the_connection(postgres):
+    """The settings bind parameters on the server, so a query run again has the same
+    text and psycopg prepares it after DATABASE_PREPARE_THRESHOLD runs: PostgreSQL plans
+    it no more."""
+    from django.conf import settings
+    from django.db import connection
+
+    customer = make_customer("prepared@example.org")
+    issue(customer, 3)
+    threshold = settings.DATABASES["default"]["OPTIONS"]["prepare_threshold"]
+
+    def prepared():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            return [row[0] for row in cursor.fetchall() if "RQ-" not in row[0]
+                    and '"billing_invoice"' in row[0]]
+
+    before = len(prepared())
+    for _ in range(threshold + 1):
+        assert len(INVOICES.rows(limit=2, customer_id=customer.pk)) == 2
+    assert len(prepared()) == before + 1

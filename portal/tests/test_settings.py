@@ -52,6 +52,7 @@ def test_debug_runs_without_a_secret_key():
         ("EMAIL_STALE_AFTER", "soon"),
         ("EMAIL_MAX_ATTEMPTS", "0"),
         ("EMAIL_SENDING_TIMEOUT", "60"),  # not longer than the task's 90 s time limit
+        ("DATABASE_PREPARE_THRESHOLD", "-1"),
     ],
 )
 def test_a_bad_value_fails_at_start_naming_the_variable(variable, value):
@@ -84,6 +85,22 @@ def test_the_attempts_before_an_email_fails_come_from_the_environment():
                                      "DJANGO_SETTINGS_MODULE": "portal.settings", **env})
         assert result.returncode == 0, result.stderr
         assert result.stdout.strip().splitlines()[-1] == expected
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    ({}, "True 5"), ({"DATABASE_PREPARE_THRESHOLD": "2"}, "True 2"),
+    ({"DATABASE_PREPARE_THRESHOLD": "0"}, "True None"),
+])
+def test_postgresql_binds_parameters_on_the_server_and_prepares_repeated_queries(env, expected):
+    code = ("import portal.settings as s; o = s.DATABASES['default']['OPTIONS']; "
+            "print(o['server_side_binding'], o['prepare_threshold'])")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60,
+                            env={**clean, "DJANGO_DEBUG": "1", "PORTAL_ENV_FILE": "",
+                                 "DATABASE_URL": "postgres://u:p@db.invalid/portal", **env})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == expected
 
 
 def test_the_suffix_comes_from_the_environment():
