@@ -4,7 +4,8 @@ sending the same messages to the same SMTP sink over one connection, in the same
 1. A private Redis broker and SMTP sink (notifications/tests/live.py), and a Celery
    worker with the production settings: WORKER_CONCURRENCY processes (2, as the
    Procfile), persistent database connections (DATABASE_CONN_MAX_AGE=60).
-2. In each round, alternating which goes first:
+2. In each round, alternating which goes first, each side once the worker is idle (no
+   task message waiting or unacknowledged):
    - baseline: one smtplib connection sends N messages, one after the other, built the
      way the worker builds them (notifications.delivery);
    - outbox: N rows are written (rendered, as email_queue does), then one delivery task
@@ -45,7 +46,7 @@ from notifications.tests.live import (
 from portal.queueing import task_send
 
 MESSAGES = int(os.environ.get("BENCH_EMAILS", "1000"))  # per round and per side
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_EMAIL_ROUNDS", "5"))  # short rounds: more of them
 CONCURRENCY = 2
 TARGET = 0.50
 
@@ -66,6 +67,19 @@ def database_sessions():
         cursor.execute("SELECT pg_stat_clear_snapshot()")
         cursor.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
         return cursor.fetchone()[0]
+
+
+def worker_idle(broker_url):
+    """Wait until the worker has taken and acknowledged every task message (the default
+    queue is empty and nothing is unacknowledged), and return how long that took: the
+    tasks whose row an earlier batch had sent still run after the last email is out,
+    and neither side should start while they do."""
+    import redis
+
+    client, started = redis.Redis.from_url(broker_url), time.perf_counter()
+    wait_until(lambda: client.llen("celery") == 0 and client.hlen("unacked") == 0,
+               timeout=300, interval=0.02, what="the worker to go idle")
+    return time.perf_counter() - started
 
 
 def through_the_outbox(customer, count):
@@ -106,7 +120,7 @@ def test_outbox_delivery_through_a_worker_against_plain_smtplib(tmp_path):
     worker = CeleryWorker(tmp_path / "worker", database=database_url(connection.settings_dict),
                           broker_url=redis.url, smtp_port=sink.port,
                           DATABASE_CONN_MAX_AGE="60")
-    outbox, plain, ratios, sessions, task_seconds = [], [], [], [], []
+    outbox, plain, ratios, sessions, task_seconds, drained = [], [], [], [], [], []
     try:
         redis.start()
         sink.start()
@@ -116,6 +130,7 @@ def test_outbox_delivery_through_a_worker_against_plain_smtplib(tmp_path):
             for number in range(ROUNDS):
                 sides = ["outbox", "plain"] if number % 2 == 0 else ["plain", "outbox"]
                 for side in sides:
+                    drained.append(worker_idle(redis.url))
                     if side == "outbox":
                         rate, new_sessions = through_the_outbox(customer, MESSAGES)
                         outbox.append(rate)
@@ -136,6 +151,8 @@ def test_outbox_delivery_through_a_worker_against_plain_smtplib(tmp_path):
     if task_seconds:
         print(f"  one delivery task, as the worker logs it: median "
               f"{statistics.median(task_seconds) * 1000:.1f} ms")
+    print(f"  waits for an idle worker before each side: "
+          f"{', '.join(f'{d:.2f}' for d in drained)} s")
     if sessions[0] is not None:
         print(f"  new database sessions per round    : {sessions} for {MESSAGES} emails each")
     print(f"  ratio outbox/plain (median of rounds): {statistics.median(ratios):.2f} "

@@ -226,11 +226,23 @@ def _mark_sent(email_id: int) -> None:
             pause = min(pause * 2, 4.0)
 
 
+@functools.cache
+def _record_sent_sql() -> str:
+    """Written once per process (the ORM took longer to build this UPDATE than the
+    database to run it, for each email)."""
+    meta, quote = OutboundEmail._meta, connection.ops.quote_name
+    column = {name: quote(meta.get_field(name).column)
+              for name in ("id", "status", "sent_at", "last_error", "sealed_secrets")}
+    return (f"UPDATE {quote(meta.db_table)} SET {column['status']} = %s, "
+            f"{column['sent_at']} = %s, {column['last_error']} = '', "
+            f"{column['sealed_secrets']} = '' WHERE {column['id']} = %s")
+
+
 def _record_sent(email_id: int) -> None:
-    OutboundEmail.objects.filter(pk=email_id).update(
-        status=OutboundEmail.Status.SENT, sent_at=timezone.now(), last_error="",
-        sealed_secrets="",
-    )
+    sent_at = OutboundEmail._meta.get_field("sent_at").get_db_prep_value(
+        timezone.now(), connection)
+    with connection.cursor() as cursor:
+        cursor.execute(_record_sent_sql(), [OutboundEmail.Status.SENT, sent_at, email_id])
 
 
 class _OpenConnection:
