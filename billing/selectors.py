@@ -122,6 +122,54 @@ def order_list(*, user: User, page: str | int | None) -> Page:
 
 
 @dataclass(frozen=True)
+class OrderLineRow:
+    service_name: str
+    unit_price: Decimal  # excl. tax, in the invoice's currency
+    product_name: str  # in the active language
+    period_label: str
+    service_status_label: str
+
+
+@dataclass(frozen=True)
+class OrderDetail:
+    """An order as its page shows it, with its invoice and lines."""
+    pk: int
+    number: int
+    created_at: datetime
+    invoice_number: str | None
+    invoice_total: Decimal | None
+    invoice_currency: str | None
+    invoice_paid_at: datetime | None
+    lines: list[OrderLineRow]
+
+
+_ORDER = ReusableQuery(lambda user_id, order_id: (
+    Order.objects.filter(pk=order_id, customer_id=user_id)
+    .values_list("pk", "number", "created_at", "invoice__number", "invoice__total",
+                 "invoice__currency", "invoice__paid_at")))
+_ORDER_DETAIL_LINES = ReusableQuery(lambda order_id: (
+    OrderLine.objects.filter(order_id=order_id).order_by("pk")
+    .values_list("service__name", "unit_price", "product__name", "product__name_es",
+                 "product__name_fr", "period", "service__status")))
+
+
+def order_detail(*, user: User, order_id: int) -> OrderDetail | None:
+    """One of the customer's orders (None when it is not theirs, or there is no such
+    order), in two queries: the order with its invoice, and its lines."""
+    found = _ORDER.rows(user_id=user.pk, order_id=order_id)
+    if not found:
+        return None
+    language = get_language()
+    periods = {value: str(label) for value, label in Period.choices}
+    statuses = {value: str(label) for value, label in Service.Status.choices}
+    lines = [OrderLineRow(service_name, unit_price, Product.name_from(language, *names),
+                          periods.get(period, period), statuses.get(status, status))
+             for service_name, unit_price, *names, period, status
+             in _ORDER_DETAIL_LINES.rows(order_id=order_id)]
+    return OrderDetail(*found[0], lines=lines)
+
+
+@dataclass(frozen=True)
 class InvoiceList:
     page: Page  # rows are dicts: number, issued_at, due_at, kind, total, currency, paid_at,
     # overdue, amount_due

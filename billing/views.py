@@ -4,7 +4,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -25,8 +25,6 @@ from billing.models import (
     ContactChangeRequest,
     CreditNote,
     Invoice,
-    Order,
-    OrderLine,
     Service,
 )
 from billing.services import contacts as contact_services
@@ -88,15 +86,9 @@ def orders_list(request):
 
 @login_required
 def order_detail(request, pk):
-    # Two queries, with only the columns the page shows.
-    orders = (Order.objects.select_related("invoice")
-              .only("number", "created_at", "customer_id", "invoice__number", "invoice__total",
-                    "invoice__currency", "invoice__paid_at")
-              .prefetch_related(Prefetch("lines", OrderLine.objects.select_related(
-                  "product", "service").only(
-                  "order_id", "unit_price", "period", "product__name", "product__name_es",
-                  "product__name_fr", "service__name", "service__status"))))
-    order = get_object_or_404(orders, pk=pk, customer=request.user)
+    order = selectors.order_detail(user=request.user, order_id=pk)
+    if order is None:
+        raise Http404
     return render(request, "billing/order_detail.html", {"order": order})
 
 
