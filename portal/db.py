@@ -112,7 +112,12 @@ def page_of(query, number, per_page: int) -> Page:
             query[:per_page + 1])
         if len(rows) <= per_page:
             return Paginator(rows, per_page).page(1)
-        page = Paginator(_queryset(query), per_page).page(1)  # counts
+        if isinstance(query, BoundQuery):
+            paginator = Paginator(rows, per_page)
+            paginator.count = query.count()  # one COUNT(*), compiled once too
+        else:
+            paginator = Paginator(query, per_page)
+        page = paginator.page(1)
         page.object_list = rows[:per_page]
         return page
     page = Paginator(_queryset(query), per_page).get_page(number)
@@ -122,6 +127,9 @@ def page_of(query, number, per_page: int) -> Page:
 
 def _queryset(query):
     return query.queryset() if isinstance(query, BoundQuery) else query
+
+
+COUNT = object()  # the shape of ReusableQuery's COUNT(*) statement, in place of a limit
 
 
 class ReusableQuery:
@@ -157,19 +165,24 @@ class ReusableQuery:
             self._compiled[shape] = entry
         return entry
 
-    def _compile(self, arguments: dict, limit: int | None):
+    def _compile(self, arguments: dict, limit):
         stand_ins, where = {}, {}
         for name, value in arguments.items():
             if isinstance(value, list):
                 stand_ins[name] = [_stand_in(where, (name, i), int) for i in range(len(value))]
             else:
                 stand_ins[name] = _stand_in(where, (name, None), type(value))
-        queryset = self._limited(self.build(**stand_ins), limit)
+        if limit is COUNT:
+            queryset = self.build(**stand_ins).order_by()
+        else:
+            queryset = self._limited(self.build(**stand_ins), limit)
         compiler = queryset.query.get_compiler(queryset.db)
         try:
             sql, params = compiler.as_sql()
         except EmptyResultSet:
             return None
+        if limit is COUNT:
+            sql = f"SELECT COUNT(*) FROM ({sql}) AS counted"
         slots = [where.get((type(param), param)) for param in params]
         found = {slot for slot in slots if slot is not None}
         if found != set(where.values()) or any(str(value) in sql for _type, value in where):
@@ -204,12 +217,24 @@ class BoundQuery:
         if entry is None:
             return list(ReusableQuery._limited(self.queryset(), limit))
         using, sql, params, slots, compiler = entry
-        params = [value if slot is None else self._argument(slot)
-                  for value, slot in zip(params, slots)]
         with connections[using].cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(sql, self._params(params, slots))
             fetched = cursor.fetchall()
         return list(compiler.results_iter([fetched], tuple_expected=True))
+
+    def count(self) -> int:
+        """How many rows the query has (its own COUNT(*), built once as well)."""
+        entry = self.reusable._statement(self.arguments, COUNT)
+        if entry is None:
+            return self.queryset().count()
+        using, sql, params, slots, _compiler = entry
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, self._params(params, slots))
+            return cursor.fetchone()[0]
+
+    def _params(self, params: list, slots: list) -> list:
+        return [value if slot is None else self._argument(slot)
+                for value, slot in zip(params, slots)]
 
     def _argument(self, slot):
         name, index = slot

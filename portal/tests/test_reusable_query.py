@@ -108,6 +108,22 @@ def test_pages_of_a_reusable_query_match_the_orms(customer):
         theirs) != list(expected.object_list)
 
 
+def test_the_first_page_of_a_longer_list_costs_two_queries_its_count_compiled_once(
+        customer, other_customer, django_assert_num_queries):
+    issue(customer, 25)
+    issue(other_customer, 3, start=100)
+    reusable = ReusableQuery(invoices_of)
+    page_of(reusable.bind(customer_id=customer.pk), None, 20)
+    with django_assert_num_queries(2):  # the rows (21 of them), then COUNT(*)
+        page = page_of(reusable.bind(customer_id=customer.pk), None, 20)
+    assert (page.paginator.count, page.paginator.num_pages, len(page.object_list)) == (25, 2, 20)
+    assert reusable.bind(customer_id=other_customer.pk).count() == 3
+    assert len(reusable._compiled) == 2  # the rows' shape and the count's
+    search = ReusableQuery(lambda text: Invoice.objects.filter(number__icontains=text)
+                           .values_list("sequence"))
+    assert search.bind(text=f"rq-{customer.pk}-1").count() == 11  # 1, 10-19: built anew
+
+
 def test_on_postgresql_a_page_query_run_again_is_prepared_on_the_connection(postgres):
     """The settings bind parameters on the server, so a query run again has the same
     text and psycopg prepares it after DATABASE_PREPARE_THRESHOLD runs: PostgreSQL plans
