@@ -21,7 +21,7 @@ from email.utils import formataddr, parseaddr
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import InterfaceError, OperationalError, connection
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 
@@ -38,6 +38,9 @@ DEFAULT_SENDER_NAME = gettext_noop("Customer portal")
 DELIVER_MANY_TASK = "notifications.tasks.deliver_emails_task"
 
 MAX_ATTEMPTS = settings.EMAIL_MAX_ATTEMPTS
+# A retry task may run a moment before the due time its row was given (both are taken
+# from the clock at slightly different moments, possibly on two machines).
+OWN_ROW_EARLY = timedelta(seconds=1)
 MAX_RETRY_DELAY = timedelta(hours=1)
 # A queued row this long overdue never reached a worker (broker down at commit, or the
 # task message was lost). 5 minutes unless EMAIL_STALE_AFTER says otherwise.
@@ -103,10 +106,13 @@ def email_deliver_due(*, email_id: int | None = None,
     RETURNING over rows picked with FOR UPDATE SKIP LOCKED), so two workers take
     different rows. A worker that dies mid-batch leaves its unsent rows `sending`: the
     re-queue job hands them back after SENDING_TIMEOUT. `email_id` (the row the task was
-    published for) is claimed whatever its due time, as email_deliver does; other rows
+    published for) is claimed on its first attempt whatever its due time, as
+    email_deliver does, later only once due (OWN_ROW_EARLY before at most); other rows
     only once due. A row that fails inside another row's batch gets a retry task with
-    its back-off (deliver_email_task); if its own first task was still waiting in the
-    broker, that task tries it once sooner.
+    its back-off (deliver_email_task); its own first task, if still waiting in the
+    broker, then finds it waiting and leaves it: a row collects a task each time it
+    fails in a batch, and those must not cut its back-off short (under a long SMTP
+    outage they did: eight attempts in forty seconds).
 
     Returns {id: TemporaryDeliveryError} for the rows put back with a back-off; the
     caller schedules their retries."""
@@ -120,14 +126,14 @@ def email_deliver_due(*, email_id: int | None = None,
 
 
 def _claim_due(*, email_id: int | None, limit: int) -> list[OutboundEmail]:
-    """Claim `email_id` if it is queued (whatever its due time, as email_deliver: its
-    task was published for it), and up to `limit` rows in all with the oldest other due
-    rows; load them."""
+    """Claim `email_id` if it is queued and never tried or due (its task was published
+    for it), and up to `limit` rows in all with the oldest other due rows; load them."""
     now = timezone.now()
     if connection.vendor == "postgresql":
         return _claim_returning(email_id=email_id, now=now, limit=limit)
     queued = OutboundEmail.objects.filter(status=OutboundEmail.Status.QUEUED)
-    own = queued.filter(pk=email_id)
+    own = queued.filter(Q(attempts=0) | Q(next_attempt_at__lte=now + OWN_ROW_EARLY),
+                        pk=email_id)
     others = (queued.filter(next_attempt_at__lte=now).exclude(pk=email_id)
               .order_by("next_attempt_at", "pk"))
     # Elsewhere (SQLite, one writer at a time): a conditional UPDATE per row, then one read.
@@ -151,7 +157,8 @@ def _claim_sql(*, own: bool, others: bool, other_than_own: bool) -> str:
     table, pk, due = quote(meta.db_table), column["id"], column["next_attempt_at"]
     picks = []
     if own:
-        picks.append(f"WHERE {column['status']} = %s AND {pk} = %s")
+        picks.append(f"WHERE {column['status']} = %s AND {pk} = %s "
+                     f"AND ({column['attempts']} = 0 OR {due} <= %s)")
     if others:
         not_own = f" AND {pk} <> %s" if other_than_own else ""
         picks.append(f"WHERE {column['status']} = %s AND {due} <= %s{not_own} "
@@ -172,7 +179,7 @@ def _claim_returning(*, email_id: int | None, now: datetime, limit: int) -> list
     SKIP LOCKED, so concurrent batches take different rows without waiting."""
     queued = OutboundEmail.Status.QUEUED
     own, others = email_id is not None, limit > 1 or email_id is None
-    params = [queued, email_id] if own else []
+    params = [queued, email_id, now + OWN_ROW_EARLY] if own else []
     if others:
         params += [queued, now, *([email_id] if own else []), limit - 1 if own else limit]
     sql = _claim_sql(own=own, others=others, other_than_own=own)

@@ -75,6 +75,30 @@ def test_a_row_waiting_for_its_back_off_is_not_taken_by_another_rows_batch(custo
     assert waiting.status == "queued" and len(mail.outbox) == 1
 
 
+def test_a_late_task_for_a_row_waiting_for_its_back_off_leaves_it_waiting(customer):
+    """A row that failed in other rows' batches has collected a task each time: those
+    that run before its due time leave it alone, the one that runs then sends it."""
+    row = queue(customer)[0]
+    OutboundEmail.objects.filter(pk=row.pk).update(
+        next_attempt_at=timezone.now() + timedelta(seconds=30), attempts=3)
+    assert email_deliver_due(email_id=row.pk) == {}
+    row.refresh_from_db()
+    assert (row.status, row.attempts, len(mail.outbox)) == ("queued", 3, 0)
+    OutboundEmail.objects.filter(pk=row.pk).update(
+        next_attempt_at=timezone.now() + delivery.OWN_ROW_EARLY / 2)
+    email_deliver_due(email_id=row.pk)
+    row.refresh_from_db()
+    assert (row.status, row.attempts, len(mail.outbox)) == ("sent", 4, 1)
+
+
+def test_a_first_attempt_goes_out_whatever_its_due_time(customer):
+    row = queue(customer)[0]
+    OutboundEmail.objects.filter(pk=row.pk).update(
+        next_attempt_at=timezone.now() + timedelta(minutes=5))
+    email_deliver_due(email_id=row.pk)
+    assert statuses() == ["sent"] and len(mail.outbox) == 1
+
+
 def test_a_temporary_failure_in_a_batch_puts_that_row_back_and_sends_the_others(customer):
     rows = queue(customer, 3)
     real_send = mail.EmailMultiAlternatives.send

@@ -13,6 +13,7 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.db.models import F
 from django.test import Client
 from django.utils import timezone
 
@@ -168,8 +169,11 @@ def test_a_worker_killed_while_delivering_leaves_the_email_to_be_delivered_once(
     survivor = live.worker("survivor")
     survivor.start()
 
-    # The beat job, run as it would be once the row has been `sending` too long.
-    assert email_requeue_stale(now=timezone.now() + SENDING_TIMEOUT + timedelta(seconds=1)) == 1
+    # The beat job, once the row has been `sending` too long (its claim moved back rather
+    # than the job's clock forward: the task it publishes runs on the real clock).
+    OutboundEmail.objects.filter(pk=row.pk).update(
+        claimed_at=F("claimed_at") - SENDING_TIMEOUT - timedelta(seconds=1))
+    assert email_requeue_stale() == 1
     assert len(live.sink.wait_for(address, timeout=60)) == 1
     wait_until_sent(OutboundEmail.objects.filter(pk=row.pk), 1)
     row.refresh_from_db()
