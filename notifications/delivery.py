@@ -296,9 +296,15 @@ def sender_address(language: str) -> str:
     """DEFAULT_FROM_EMAIL with its display name in the recipient's `language`: the
     default name is a msgid ("Customer portal" reads «Portal de clientes» in Spanish); a
     name set in the environment that the catalogue does not know goes out as written."""
-    name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    return _sender_address(language, settings.DEFAULT_FROM_EMAIL)
+
+
+@functools.lru_cache(maxsize=64)
+def _sender_address(language: str, default_from: str) -> str:
+    """Worked out once per language and setting in a process (every email needs it)."""
+    name, address = parseaddr(default_from)
     if not name or not address:
-        return settings.DEFAULT_FROM_EMAIL
+        return default_from
     with translation.override(language):
         return formataddr((gettext(name), address))
 
