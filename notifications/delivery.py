@@ -147,7 +147,7 @@ def _claim_due(*, email_id: int | None, limit: int) -> list[OutboundEmail]:
 
 
 @functools.cache
-def _claim_sql(*, own: bool, others: bool, other_than_own: bool) -> str:
+def _claim_sql(*, own: bool, others: bool) -> str:
     """The claim statement of one shape, written once per process: picking the rows
     with FOR UPDATE SKIP LOCKED and marking them `sending` is a single statement, so it
     needs no transaction around it, and PostgreSQL prepares it (portal.settings)."""
@@ -160,7 +160,7 @@ def _claim_sql(*, own: bool, others: bool, other_than_own: bool) -> str:
         picks.append(f"WHERE {column['status']} = %s AND {pk} = %s "
                      f"AND ({column['attempts']} = 0 OR {due} <= %s)")
     if others:
-        not_own = f" AND {pk} <> %s" if other_than_own else ""
+        not_own = f" AND {pk} <> %s" if own else ""
         picks.append(f"WHERE {column['status']} = %s AND {due} <= %s{not_own} "
                      f"ORDER BY {due}, {pk} LIMIT %s")
     # FOR UPDATE is refused in a UNION's own branches, allowed in their subqueries.
@@ -182,7 +182,7 @@ def _claim_returning(*, email_id: int | None, now: datetime, limit: int) -> list
     params = [queued, email_id, now + OWN_ROW_EARLY] if own else []
     if others:
         params += [queued, now, *([email_id] if own else []), limit - 1 if own else limit]
-    sql = _claim_sql(own=own, others=others, other_than_own=own)
+    sql = _claim_sql(own=own, others=others)
     rows = list(OutboundEmail.objects.raw(sql, [*params, OutboundEmail.Status.SENDING, now]))
     # The task's own row first, then by due time.
     return sorted(rows, key=lambda email: (email.pk != email_id, email.next_attempt_at,
