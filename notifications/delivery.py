@@ -19,12 +19,13 @@ from datetime import datetime, timedelta
 from email.utils import formataddr, parseaddr
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import get_connection
 from django.db import InterfaceError, OperationalError, connection
 from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 
+from notifications.mime import OutboxMessage
 from notifications.models import OutboundEmail
 from notifications.rendering import email_render_stored
 from notifications.secrets import UnreadableSecrets, secrets_fill
@@ -309,14 +310,14 @@ def _sender_address(language: str, default_from: str) -> str:
         return formataddr((gettext(name), address))
 
 
-def _message(email: OutboundEmail) -> EmailMultiAlternatives:
+def _message(email: OutboundEmail) -> OutboxMessage:
     """The message as it goes out: the stored bodies, with the secrets put back in
     place of their markers (in memory only)."""
     text, html = email.body_text, email.body_html
     if email.sealed_secrets:
         text = secrets_fill(text, email.sealed_secrets, html=False)
         html = secrets_fill(html, email.sealed_secrets, html=True)
-    message = EmailMultiAlternatives(
+    message = OutboxMessage(
         subject=email.subject,
         body=text,
         from_email=sender_address(email.language),
