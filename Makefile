@@ -41,6 +41,8 @@ install-dev: $(DEV)
 ## run: the portal on its embedded default (SQLite, filesystem broker, mail in var/mail/)
 run: export PORTAL_BIND ?= $(HOST):$(PORT)
 run: export PORTAL_BASE_URL ?= http://$(HOST):$(PORT)
+# SQLite takes one writer at a time: more worker processes than this would only queue.
+run: export WORKER_CONCURRENCY ?= 2
 run: $(RUNTIME) .env
 	mkdir -p $(VAR_DIR)/mail $(VAR_DIR)/broker $(VAR_DIR)/broker-control
 	$(BIN)/python manage.py migrate --no-input

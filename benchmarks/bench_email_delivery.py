@@ -2,8 +2,8 @@
 sending the same messages to the same SMTP sink over one connection, in the same run.
 
 1. A private Redis broker and SMTP sink (notifications/tests/live.py), and a Celery
-   worker with the production settings: WORKER_CONCURRENCY processes (2, as the
-   Procfile), persistent database connections (DATABASE_CONN_MAX_AGE=60).
+   worker with the production settings: as many processes as the Procfile's default
+   WORKER_CONCURRENCY, persistent database connections (DATABASE_CONN_MAX_AGE=60).
 2. In each round, alternating which goes first, each side once the worker is idle (no
    task message waiting or unacknowledged):
    - baseline: one smtplib connection sends N messages, one after the other, built the
@@ -28,6 +28,7 @@ import shutil
 import smtplib
 import statistics
 import time
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -49,9 +50,20 @@ from notifications.tests.live import (
 from portal.queueing import task_send
 
 MESSAGES = int(os.environ.get("BENCH_EMAILS", "1000"))  # per round and per side
-ROUNDS = int(os.environ.get("BENCH_EMAIL_ROUNDS", "5"))  # short rounds: more of them
-CONCURRENCY = 2
+ROUNDS = int(os.environ.get("BENCH_EMAIL_ROUNDS", "7"))  # short rounds: more of them
 TARGET = 0.50
+
+
+def procfile_worker_concurrency():
+    """The worker processes production runs by default: the Procfile's
+    ${WORKER_CONCURRENCY:-N}, unless BENCH_WORKER_CONCURRENCY says otherwise."""
+    if os.environ.get("BENCH_WORKER_CONCURRENCY"):
+        return int(os.environ["BENCH_WORKER_CONCURRENCY"])
+    procfile = (Path(__file__).resolve().parent.parent / "Procfile").read_text()
+    return int(re.search(r"--concurrency \$\{WORKER_CONCURRENCY:-(\d+)\}", procfile).group(1))
+
+
+CONCURRENCY = procfile_worker_concurrency()
 
 
 def queue_rows(customer, count):

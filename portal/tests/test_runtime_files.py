@@ -63,3 +63,9 @@ def test_two_checkouts_keep_their_own_control_socket_and_pid_file(tmp_path):
             if process.poll() is None:
                 process.terminate()
                 process.wait(timeout=30)
+
+
+def test_a_production_worker_runs_four_processes_unless_told_otherwise():
+    """Two per core of a two-core machine: a delivery waits for the mail server and
+    the database about half its time (benchmarks/bench_email_delivery.py)."""
+    assert "--concurrency ${WORKER_CONCURRENCY:-4}" in procfile()["worker"]
